@@ -1,0 +1,7 @@
+// THE command table. A command is registered here only once it works end to end.
+import type { CommandSpec } from './command.js';
+import { profilesCommand } from './commands/profiles.js';
+import { schemaCommand } from './commands/schema.js';
+import { validateCommand } from './commands/validate.js';
+
+export const COMMANDS: readonly CommandSpec[] = [validateCommand, profilesCommand, schemaCommand];
