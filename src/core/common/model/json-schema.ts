@@ -10,7 +10,7 @@ export type SchemaKind = (typeof SCHEMA_KINDS)[number];
 export const jsonSchemaFor = (kind: SchemaKind): Record<string, unknown> => {
   const schema = kind === 'topology' ? topologySchema : profileSchema;
   const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'throw' }) as Record<string, unknown>;
-  return { $id: `https://nestbed.dev/schema/${kind}.schema.json`, title: kind === 'topology' ? 'nestbed topology (nestbed/v1)' : 'nestbed ECU profile', ...json };
+  return { $id: `urn:nestbed:schema:${kind}:v1`, title: kind === 'topology' ? 'nestbed topology (nestbed/v1)' : 'nestbed ECU profile', ...json };
 };
 
 export const jsonSchemaText = (kind: SchemaKind): string => `${JSON.stringify(jsonSchemaFor(kind), null, 2)}\n`;

@@ -51,7 +51,16 @@ const BINARY = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/;
 
 /** Cheap linear pre-scan so pathological nesting is refused in microseconds instead of exhausting
  * the parser's stack. Approximate about quotes; only used to bound, never to accept. */
-const scanDepth = (text: string, lineCounter: LineCounter): Diagnostic | undefined => {
+/** 1-based line/column of an offset, computed only on the error path (O(n)). */
+const positionOf = (text: string, offset: number): Position => {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return { line, column, endLine: line, endColumn: column + 1 };
+};
+
+const scanDepth = (text: string): Diagnostic | undefined => {
+  const at = (offset: number): Position => positionOf(text, offset);
   let depth = 0;
   let indent = 0;
   let atLineStart = true;
@@ -67,8 +76,7 @@ const scanDepth = (text: string, lineCounter: LineCounter): Diagnostic | undefin
     if (atLineStart) {
       if (c === 32 || c === 45 /* '-' */) {
         if (++indent > MAX_INDENT) {
-          const p = lineCounter.linePos(i);
-          return diag('NB1004', `the document is indented deeper than ${MAX_INDENT} columns; a topology never nests this deep`, { line: p.line, column: p.col, endLine: p.line, endColumn: p.col });
+          return diag('NB1004', `the document is indented deeper than ${MAX_INDENT} columns; a topology never nests this deep`, at(i));
         }
         continue;
       }
@@ -84,8 +92,7 @@ const scanDepth = (text: string, lineCounter: LineCounter): Diagnostic | undefin
       i = nl < 0 ? text.length : nl - 1;
     } else if (c === 91 || c === 123) {
       if (++depth > MAX_FLOW_DEPTH) {
-        const p = lineCounter.linePos(i);
-        return diag('NB1004', `flow collections nest deeper than ${MAX_FLOW_DEPTH} levels; a topology never nests this deep`, { line: p.line, column: p.col, endLine: p.line, endColumn: p.col });
+        return diag('NB1004', `flow collections nest deeper than ${MAX_FLOW_DEPTH} levels; a topology never nests this deep`, at(i));
       }
     } else if (c === 93 || c === 125) depth = Math.max(0, depth - 1);
   }
@@ -117,21 +124,14 @@ export const parseSource = (text: string): ParsedSource => {
   if (text.length > MAX_SOURCE_BYTES) {
     return failed(diag('NB0002', `the document is ${(text.length / 1048576).toFixed(1)} MiB; topology files are limited to ${MAX_SOURCE_BYTES / 1048576} MiB`));
   }
-  const lineCounter = new LineCounter();
   const bin = BINARY.exec(text);
   if (bin) {
-    // LineCounter only knows line starts after a parse; compute the position by hand.
-    const before = text.slice(0, bin.index);
-    const line = before.split('\n').length;
-    const column = bin.index - before.lastIndexOf('\n');
     const code = bin[0].charCodeAt(0);
-    return failed(diag('NB0003', `not a text file: byte 0x${code.toString(16).padStart(2, '0')} at offset ${bin.index} (topologies are UTF-8 YAML or JSON)`, { line, column, endLine: line, endColumn: column + 1 }));
+    return failed(diag('NB0003', `not a text file: byte 0x${code.toString(16).padStart(2, '0')} at offset ${bin.index} (topologies are UTF-8 YAML or JSON)`, positionOf(text, bin.index)));
   }
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
-  const deep = scanDepth(text, lineCounter);
+  const deep = scanDepth(text);
   if (deep) return failed(deep);
 
-  // Our own counter is already filled; give the parser a fresh one (it adds line starts itself).
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: true, version: '1.2', keepSourceTokens: false });
   const pos = (offset: number, end = offset): Position => {

@@ -98,7 +98,12 @@ const suggest = (key: string, allowed: string[]): string => {
 
 export const schemaDiagnostics = (issues: readonly Issue[], value: unknown, schema: z.ZodType, sourceMap: SourceMap): Diagnostic[] => {
   const out: Diagnostic[] = [];
+  const seen = new Set<string>();
   const push = (code: DiagnosticCode, path: ReadonlyArray<PropertyKey>, message: string, key = false) => {
+    // zod may report one value twice (e.g. not an integer and too big): one diagnostic per code and path.
+    const id = `${code} ${formatPath(path)}`;
+    if (seen.has(id)) return;
+    seen.add(id);
     const p = sourceMap.locate(path, { key });
     out.push({ code, severity: 'error', message, path: formatPath(path), line: p.line, column: p.column, endLine: p.endLine, endColumn: p.endColumn });
   };
@@ -125,7 +130,8 @@ export const schemaDiagnostics = (issues: readonly Issue[], value: unknown, sche
       case 'too_big': {
         const limit = issue.code === 'too_small' ? issue.minimum : issue.maximum;
         const rel = issue.code === 'too_small' ? (issue.inclusive ? '≥' : '>') : issue.inclusive ? '≤' : '<';
-        if (issue.origin === 'array') push('NB1011', path, `${where} has ${Array.isArray(actual) ? actual.length : '?'} entries, but it must have ${rel} ${String(limit)}`);
+        if (issue.code === 'too_big' && Number(limit) >= Number.MAX_SAFE_INTEGER) push('NB1011', path, `${where} = ${show(actual)} is far too large`);
+        else if (issue.origin === 'array') push('NB1011', path, `${where} has ${Array.isArray(actual) ? actual.length : '?'} entries, but it must have ${rel} ${String(limit)}`);
         else if (issue.origin === 'string') push('NB1011', path, `${where} is ${typeof actual === 'string' ? actual.length : '?'} characters long, but it must be ${rel} ${String(limit)}`);
         else push('NB1011', path, `${where} = ${show(actual)}, but it must be ${rel} ${String(limit)}`);
         break;

@@ -1,0 +1,63 @@
+// Derives nestbed's private apt configuration from the machine's own Debian sources at run time,
+// so no archive host name is ever written into the repository. Pure: parsing and rendering only.
+
+export interface DebianSource {
+  readonly uris: readonly string[];
+  readonly suites: readonly string[];
+  readonly components: readonly string[];
+  readonly signedBy?: string;
+}
+
+/** Parses a deb822 .sources file (stanzas separated by blank lines; '#' comments). */
+export const parseDeb822 = (text: string): DebianSource[] => {
+  const out: DebianSource[] = [];
+  for (const stanza of text.split(/\n\s*\n/)) {
+    const fields = new Map<string, string>();
+    let last: string | undefined;
+    for (const raw of stanza.split('\n')) {
+      if (raw.startsWith('#') || raw.trim() === '') continue;
+      if (/^\s/.test(raw) && last !== undefined) {
+        fields.set(last, `${fields.get(last) ?? ''} ${raw.trim()}`);
+        continue;
+      }
+      const m = /^([A-Za-z-]+):\s*(.*)$/.exec(raw);
+      if (!m?.[1]) continue;
+      last = m[1].toLowerCase();
+      fields.set(last, m[2] ?? '');
+    }
+    const types = (fields.get('types') ?? '').split(/\s+/);
+    if (!types.includes('deb') || fields.get('enabled')?.trim() === 'no') continue;
+    const words = (k: string): string[] => (fields.get(k) ?? '').split(/\s+/).filter(Boolean);
+    const signedBy = fields.get('signed-by')?.trim();
+    out.push({ uris: words('uris'), suites: words('suites'), components: words('components'), ...(signedBy ? { signedBy } : {}) });
+  }
+  return out;
+};
+
+/** Parses one-line-style sources.list entries ("deb [opts] URI suite comp..."). */
+export const parseOneLine = (text: string): DebianSource[] => {
+  const out: DebianSource[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*deb\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)\s*(.*)$/.exec(line);
+    if (!m?.[2] || !m[3]) continue;
+    const signed = /signed-by=(\S+)/.exec(m[1] ?? '')?.[1];
+    out.push({ uris: [m[2]], suites: [m[3]], components: (m[4] ?? '').split(/\s+/).filter(Boolean), ...(signed ? { signedBy: signed } : {}) });
+  }
+  return out;
+};
+
+/** The source that serves the release itself (its suites include the bare codename, e.g. "bookworm"). */
+export const mainArchive = (sources: readonly DebianSource[], codename: string): DebianSource | undefined =>
+  sources.find((s) => s.suites.includes(codename) && s.uris.length > 0);
+
+/** Renders a deb822 stanza for the given suites using the main archive's URI and key. */
+export const renderSources = (main: DebianSource, suites: readonly string[], architectures: readonly string[]): string =>
+  [
+    'Types: deb',
+    `URIs: ${main.uris[0] ?? ''}`,
+    `Suites: ${suites.join(' ')}`,
+    'Components: main',
+    `Architectures: ${architectures.join(' ')}`,
+    `Signed-By: ${main.signedBy ?? '/usr/share/keyrings/debian-archive-keyring.gpg'}`,
+    '',
+  ].join('\n');

@@ -1,0 +1,65 @@
+// The artifact manifest: every downloaded package and every built artifact with its SHA-256.
+// A run copies it into its run directory, so a result always names the exact images it used.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+
+export const MANIFEST_VERSION = 1;
+
+export const debEntrySchema = z.strictObject({
+  package: z.string(),
+  version: z.string(),
+  arch: z.string(),
+  file: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.number().int().nonnegative(),
+});
+
+export const artifactSchema = z.strictObject({
+  file: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.number().int().nonnegative(),
+  description: z.string(),
+});
+
+export const manifestSchema = z.strictObject({
+  manifestVersion: z.literal(MANIFEST_VERSION),
+  /** Hash of the build recipe (recipe version + guest/init.sh): a change rebuilds the artifacts. */
+  recipe: z.string(),
+  builtAt: z.string(),
+  buildMs: z.number(),
+  kernelAbi: z.string(),
+  hostQemu: z.strictObject({ path: z.string(), version: z.string() }),
+  debs: z.array(debEntrySchema),
+  artifacts: z.record(z.string(), artifactSchema),
+});
+export type Manifest = z.infer<typeof manifestSchema>;
+export type DebEntry = z.infer<typeof debEntrySchema>;
+export type Artifact = z.infer<typeof artifactSchema>;
+
+export const sha256File = (path: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path, { highWaterMark: 4 * 1024 * 1024 })
+      .on('data', (b) => h.update(b))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+
+export const readManifest = async (path: string): Promise<Manifest | undefined> => {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    const r = manifestSchema.safeParse(JSON.parse(text));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+export const writeManifest = async (path: string, m: Manifest): Promise<void> => {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, `${JSON.stringify(m, null, 2)}\n`);
+  await rename(tmp, path);
+};

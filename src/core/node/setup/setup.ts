@@ -1,0 +1,115 @@
+// `nestbed setup`: make the machine ready to run. Idempotent: verifies what is cached (SHA-256)
+// and only fetches or rebuilds what is missing or corrupt. `check` reports without changing anything.
+import { mkdir } from 'node:fs/promises';
+import { InfrastructureError } from '../../common/model/errors.js';
+import { aptUpdate, guestAptConfig, readOsRelease, systemArchive } from './apt.js';
+import { buildArtifacts, downloadDebs, KERNEL_ABI, recipeHash, recordDebs, resolvePackageSpecs, verifyArtifacts, verifyDebs } from './guest-image.js';
+import { ensureHostQemu, type HostQemu } from './host-qemu.js';
+import { readManifest, writeManifest, type Manifest } from './manifest.js';
+import { cachePaths, type CachePaths } from './paths.js';
+
+export interface SetupOptions {
+  readonly cacheRoot: string;
+  readonly check: boolean;
+  readonly log: (line: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface SetupReport {
+  readonly ok: boolean;
+  readonly hostQemu?: HostQemu;
+  readonly manifest?: Manifest;
+  readonly actions: readonly string[];
+  readonly problems: readonly string[];
+  readonly ms: number;
+}
+
+/** Checks the cache: what is missing or corrupt. No network, no writes. */
+export const inspectCache = async (paths: CachePaths): Promise<{ manifest?: Manifest; problems: string[] }> => {
+  const manifest = await readManifest(paths.manifest);
+  if (!manifest) return { problems: ['no artifact manifest (setup has not completed)'] };
+  const problems: string[] = [];
+  if (manifest.recipe !== (await recipeHash())) problems.push('the image recipe changed (guest/init.sh or the build steps); artifacts need a rebuild');
+  for (const d of await verifyDebs(paths.debs, manifest.debs)) problems.push(`package ${d.file} missing or its SHA-256 does not match`);
+  for (const a of await verifyArtifacts(paths.images, manifest.artifacts)) problems.push(`artifact ${a} missing or its SHA-256 does not match`);
+  return { manifest, problems };
+};
+
+export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
+  const started = Date.now();
+  const paths = cachePaths(opts.cacheRoot);
+  const actions: string[] = [];
+  const log = opts.log;
+  log(`cache: ${paths.root}`);
+  let hostQemu: HostQemu | undefined;
+  const problems: string[] = [];
+  try {
+    hostQemu = await ensureHostQemu(paths.aptHost, { check: opts.check, log, ...(opts.signal ? { signal: opts.signal } : {}) });
+    log(`host emulator: ${hostQemu.path} ${hostQemu.version}`);
+  } catch (e) {
+    if (!opts.check) throw e;
+    problems.push(e instanceof Error ? e.message : String(e));
+  }
+  const state = await inspectCache(paths);
+  if (opts.check) {
+    problems.push(...state.problems);
+    for (const p of problems) log(`problem: ${p}`);
+    if (problems.length === 0) log('everything is in place');
+    return { ok: problems.length === 0, ...(hostQemu ? { hostQemu } : {}), ...(state.manifest ? { manifest: state.manifest } : {}), actions, problems, ms: Date.now() - started };
+  }
+  if (!hostQemu) throw new InfrastructureError('host emulator unavailable');
+  if (state.problems.length === 0 && state.manifest) {
+    log('guest image set verified (SHA-256), nothing to do');
+    return { ok: true, hostQemu, manifest: state.manifest, actions, problems, ms: Date.now() - started };
+  }
+  for (const p of state.problems) log(`repairing: ${p}`);
+  await mkdir(paths.debs, { recursive: true });
+  // 1. packages: the recorded set when there is one (pinned versions), else resolve afresh
+  let debs = state.manifest?.debs;
+  const badDebs = debs ? await verifyDebs(paths.debs, debs) : undefined;
+  if (!debs || (badDebs && badDebs.length > 0)) {
+    const os = await readOsRelease();
+    const sys = await systemArchive(os.codename || 'bookworm');
+    const cfg = await guestAptConfig(paths.aptGuest, sys.source);
+    let t = Date.now();
+    if (await aptUpdate(cfg, false, opts.signal)) log(`apt lists (trixie, trixie-backports; arm64) fetched into the cache (${Date.now() - t} ms)`);
+    t = Date.now();
+    const { rm } = await import('node:fs/promises');
+    let specs: string[];
+    if (debs && badDebs) {
+      for (const d of badDebs) await rm(`${paths.debs}/${d.file}`, { force: true });
+      specs = badDebs.map((d) => `${d.package}=${d.version}`);
+    } else {
+      specs = await resolvePackageSpecs(cfg, opts.signal);
+    }
+    log(`downloading ${specs.length} arm64 packages`);
+    await downloadDebs(cfg, paths.debs, specs, opts.signal);
+    actions.push(`downloaded ${specs.length} packages`);
+    log(`downloaded (${Date.now() - t} ms)`);
+    const recorded = await recordDebs(paths.debs);
+    if (debs) {
+      const again = await verifyDebs(paths.debs, debs);
+      if (again.length > 0) throw new InfrastructureError(`re-downloaded packages still do not match their recorded SHA-256: ${again.map((d) => d.file).join(', ')}`, 'the archive now serves other versions; delete the cache directory and run setup again');
+    } else {
+      const wanted = new Set(specs.map((s) => s.split('=')[0]));
+      debs = recorded.filter((d) => wanted.has(d.package));
+    }
+  }
+  // 2. artifacts
+  const t = Date.now();
+  const { artifacts } = await buildArtifacts(paths, debs, log, opts.signal);
+  actions.push('built the guest image set');
+  const manifest: Manifest = {
+    manifestVersion: 1,
+    recipe: await recipeHash(),
+    builtAt: new Date().toISOString(),
+    buildMs: Date.now() - t,
+    kernelAbi: KERNEL_ABI,
+    hostQemu: { path: hostQemu.path, version: hostQemu.version },
+    debs,
+    artifacts,
+  };
+  await writeManifest(paths.manifest, manifest);
+  log(`manifest written: ${paths.manifest}`);
+  return { ok: true, hostQemu, manifest, actions, problems, ms: Date.now() - started };
+};
