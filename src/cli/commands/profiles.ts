@@ -14,7 +14,16 @@ export const unknownProfile = (io: CommandIO, id: string, profiles: ReadonlyMap<
   return ExitCode.InvalidInput;
 };
 
-const cores = (p: EcuProfile): string => p.cpu.clusters.map((c) => `${c.count}× ${c.core} @ ${c.mhz} MHz`).join(' + ');
+/** "12× cortex-a78ae @ 2201 MHz (3 clusters)": identical clusters are summed. */
+const cores = (p: EcuProfile): string => {
+  const groups = new Map<string, { count: number; clusters: number }>();
+  for (const c of p.cpu.clusters) {
+    const key = `${c.core} @ ${c.mhz} MHz`;
+    const g = groups.get(key) ?? { count: 0, clusters: 0 };
+    groups.set(key, { count: g.count + c.count, clusters: g.clusters + 1 });
+  }
+  return [...groups].map(([key, g]) => `${g.count}× ${key}${g.clusters > 1 ? ` (${g.clusters} clusters)` : ''}`).join(' + ');
+};
 
 export const profilesCommand: CommandSpec = {
   name: 'profiles',

@@ -57,7 +57,7 @@ export const formatValidationText = (r: ValidationReport, options: TextOptions =
         ]);
       }
     }
-    const table = textTable(['guest', 'vcpu', 'hv', 'supply', 'task', 'prio', 'wcet', 'period', 'deadline', 'response', 'slack', ''], rows, new Set([1, 2, 5, 6, 7, 8, 9, 10]));
+    const table = textTable(['guest', 'vcpu', 'hv', 'supply', 'task', 'prio', 'wcet', 'period', 'deadline', 'response', 'slack', 'verdict'], rows, new Set([1, 2, 5, 6, 7, 8, 9, 10]));
     out.push(
       table
         .split('\n')

@@ -1,5 +1,5 @@
 // parse → schema → rules → schedulability. The only producer of `ValidTopology`.
-import { analyseSchedulability, type VcpuSchedulability } from '../analysis/schedulability.js';
+import { analyseSchedulability, tbf, type VcpuSchedulability } from '../analysis/schedulability.js';
 import { compareDiagnostics, familyOf, isInputFamily, type Diagnostic } from '../model/diagnostic.js';
 import type { EcuProfile } from '../model/profile.js';
 import { isSafetyAsil, topologySchema, type Topology, type ValidTopology } from '../model/topology.js';
@@ -57,9 +57,15 @@ export const validateTopology = (text: string, options: ValidateOptions): Valida
   if (!result.success) {
     return finish({ ...base, diagnostics: schemaDiagnostics(result.error.issues, parsed.value, topologySchema, parsed.sourceMap) });
   }
-  const topology = result.data;
+  return checkTopology(result.data, parsed.sourceMap, options);
+};
+
+/** Rules and schedulability on a schema-valid topology. Exposed so tools can check topologies built
+ * in code, including stress sizes beyond the schema's limits (see bench/). */
+export const checkTopology = (topology: Topology, sourceMap: SourceMap, options: ValidateOptions): Validation => {
+  const base = { topology: undefined, profile: undefined, schedulability: [], sourceMap };
   const diagnostics: Diagnostic[] = [];
-  const report = makeReporter(parsed.sourceMap, diagnostics);
+  const report = makeReporter(sourceMap, diagnostics);
 
   const profileId = options.profileOverride ?? topology.profile;
   const profile = profileId === undefined ? undefined : options.profiles.get(profileId);
@@ -70,14 +76,15 @@ export const validateTopology = (text: string, options: ValidateOptions): Valida
     report('NB2009', 'info', [], 'no ECU profile selected (set `profile:` or pass --profile): budgets come only from the topology');
   }
 
-  const ctx = { topology, sourceMap: parsed.sourceMap, profile, report };
+  const ctx = { topology, sourceMap, profile, report };
   for (const rule of RULES) rule(ctx);
 
   // Schedulability only makes sense on a well-formed topology.
   const malformed = diagnostics.some((d) => d.severity === 'error' && isInputFamily(familyOf(d.code)));
   const schedulability = malformed ? [] : analyseSchedulability(topology);
+  const guestIndex = new Map(topology.guests.map((g, i) => [g.name, i]));
   for (const vcpu of schedulability) {
-    const gi = topology.guests.findIndex((g) => g.name === vcpu.guest);
+    const gi = guestIndex.get(vcpu.guest)!;
     const guest = topology.guests[gi]!;
     const severity = isSafetyAsil(guest.asil) ? 'error' : 'warning';
     if (vcpu.supply.kind === 'none') {
@@ -89,9 +96,12 @@ export const validateTopology = (text: string, options: ValidateOptions): Valida
     for (const t of vcpu.tasks) {
       if (t.schedulable) continue;
       const ti = guest.tasks!.findIndex((x) => x.name === t.name);
-      const supply = vcpu.supply.kind === 'server' ? `a server of ${vcpu.supply.budgetUs}/${vcpu.supply.periodUs} µs` : 'a dedicated vCPU';
+      const supply = vcpu.supply.kind === 'server' ? `a server of ${vcpu.supply.budgetUs} µs every ${vcpu.supply.periodUs} µs, blackout ${2 * (vcpu.supply.periodUs - vcpu.supply.budgetUs)} µs` : 'a dedicated vCPU';
+      // The iteration stops once R > D; its first step, the supply time of one job of every task at
+      // this priority or above, is a lower bound worth naming.
+      const lowerBound = tbf(vcpu.supply, vcpu.tasks.reduce((sum, x) => (x.priority >= t.priority ? sum + x.wcetUs : sum), 0));
       report('NB5001', severity, ['guests', gi, 'tasks', ti],
-        `task ${guest.name}/${t.name} can miss its deadline: worst-case response time exceeds deadlineUs = ${t.deadlineUs} (wcetUs ${t.wcetUs}, priority ${t.priority}, on ${supply})`);
+        `task ${guest.name}/${t.name} can miss its deadline: worst-case response time ≥ ${lowerBound} µs > deadlineUs = ${t.deadlineUs} (wcetUs ${t.wcetUs}, priority ${t.priority}, on ${supply})`);
     }
   }
   return finish({ ...base, topology, profile, diagnostics, schedulability });
