@@ -14,7 +14,7 @@ import { InfrastructureError } from '../../common/model/errors.js';
 import { writeCpio, type CpioEntry } from '../image/cpio.js';
 import { readElfDeps } from '../image/elf.js';
 import { runTool } from '../process/tool.js';
-import { aptGet, aptUpdate, resolveClosure, type AptConfig } from './apt.js';
+import { aptGet, resolveClosure, type AptConfig } from './apt.js';
 import { sha256File, type Artifact, type DebEntry } from './manifest.js';
 import type { CachePaths } from './paths.js';
 import { shippedFile } from './repo-files.js';
