@@ -1,7 +1,8 @@
 // THE command table. A command is registered here only once it works end to end.
 import type { CommandSpec } from './command.js';
 import { profilesCommand } from './commands/profiles.js';
+import { reportCommand } from './commands/report.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 
-export const COMMANDS: readonly CommandSpec[] = [validateCommand, profilesCommand, schemaCommand];
+export const COMMANDS: readonly CommandSpec[] = [validateCommand, reportCommand, profilesCommand, schemaCommand];

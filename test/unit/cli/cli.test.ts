@@ -1,12 +1,22 @@
 // The CLI as a user meets it: real processes for exit codes and streams, in-process for the rest.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/main.js';
 import { repoRoot } from '../../helpers/validate.js';
+
+const temps: string[] = [];
+const tempDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'nestbed-test-'));
+  temps.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
 
 const bin = join(repoRoot, 'bin', 'nestbed.js');
 const nestbed = (...args: string[]) => {
@@ -74,7 +84,7 @@ describe('nestbed (in process)', () => {
   });
 
   it('--output-file writes atomically; a failing command leaves nothing behind', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nb-out-'));
+    const dir = tempDir();
     const out = join(dir, 'report.xml');
     const r = await inProcess('validate', 'examples/broken/deadline-miss.yaml', '--format', 'junit', '--output-file', out);
     expect(r.code).toBe(1);

@@ -1,10 +1,20 @@
 // Hostile input: every case ends in a clear diagnostic, bounded time, no exception.
-import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readSourceFile } from '../../../src/core/node/source-file.js';
 import { brief, topologyYaml, validateText } from '../../helpers/validate.js';
+
+const temps: string[] = [];
+const tempDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'nestbed-test-'));
+  temps.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
 
 const timed = <T>(f: () => T): { value: T; ms: number } => {
   const t0 = performance.now();
@@ -26,7 +36,7 @@ describe('hostile input', () => {
   });
 
   it('invalid UTF-8 bytes in a file → NB0003', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nb-'));
+    const dir = tempDir();
     writeFileSync(join(dir, 'bin.yaml'), Buffer.from([0x61, 0x3a, 0x20, 0xc3, 0x28, 0xff, 0xfe]));
     const r = await readSourceFile(join(dir, 'bin.yaml'));
     expect(r.ok).toBe(false);
@@ -34,7 +44,7 @@ describe('hostile input', () => {
   });
 
   it('a 50 MB file is refused from its size, without reading it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nb-'));
+    const dir = tempDir();
     const file = join(dir, 'huge.yaml');
     writeFileSync(file, '');
     truncateSync(file, 50 * 1024 * 1024);

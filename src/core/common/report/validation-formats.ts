@@ -75,7 +75,7 @@ export const formatValidationText = (r: ValidationReport, options: TextOptions =
   return `${out.join('\n')}\n`;
 };
 
-const xml = (s: string): string =>
+export const xmlEscape = (s: string): string =>
   s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '').replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!);
 
 /** One testcase per rule family and one per task (spec: JUnit for CI dashboards). */
@@ -87,27 +87,27 @@ export const formatValidationJunit = (r: ValidationReport): string => {
     const f = familyOf(d.code as DiagnosticCode);
     byFamily.set(f, [...(byFamily.get(f) ?? []), d]);
   }
-  const suite = xml(r.topology ?? r.file);
+  const suite = xmlEscape(r.topology ?? r.file);
   for (const family of RULE_FAMILIES) {
     const ds = byFamily.get(family) ?? [];
     const errs = ds.filter((d) => d.severity === 'error');
     const body = ds.map((d) => `${r.file}:${d.line}:${d.column}: ${d.severity} ${d.code}: ${d.message}`).join('\n');
     if (errs.length > 0) {
       failures++;
-      cases.push(`    <testcase classname="${suite}.rules" name="${family}" file="${xml(r.file)}" line="${errs[0]!.line}">\n      <failure message="${xml(`${errs.length} error(s): ${errs[0]!.code} ${errs[0]!.message}`)}" type="${errs[0]!.code}">${xml(body)}</failure>\n    </testcase>`);
+      cases.push(`    <testcase classname="${suite}.rules" name="${family}" file="${xmlEscape(r.file)}" line="${errs[0]!.line}">\n      <failure message="${xmlEscape(`${errs.length} error(s): ${errs[0]!.code} ${errs[0]!.message}`)}" type="${errs[0]!.code}">${xmlEscape(body)}</failure>\n    </testcase>`);
     } else {
-      cases.push(`    <testcase classname="${suite}.rules" name="${family}" file="${xml(r.file)}">${body ? `\n      <system-out>${xml(body)}</system-out>\n    ` : ''}</testcase>`);
+      cases.push(`    <testcase classname="${suite}.rules" name="${family}" file="${xmlEscape(r.file)}">${body ? `\n      <system-out>${xmlEscape(body)}</system-out>\n    ` : ''}</testcase>`);
     }
   }
   for (const v of r.schedulability) {
     for (const t of v.tasks) {
       const name = `${v.guest}/vcpu${v.vcpu}/${t.name}`;
       if (t.schedulable) {
-        cases.push(`    <testcase classname="${suite}.schedulability" name="${xml(name)}">\n      <system-out>response ${t.responseTimeUs} us &lt;= deadline ${t.deadlineUs} us (slack ${t.slackUs} us)</system-out>\n    </testcase>`);
+        cases.push(`    <testcase classname="${suite}.schedulability" name="${xmlEscape(name)}">\n      <system-out>response ${t.responseTimeUs} us &lt;= deadline ${t.deadlineUs} us (slack ${t.slackUs} us)</system-out>\n    </testcase>`);
       } else {
         failures++;
         const why = t.reason === 'no-guaranteed-supply' ? 'no guaranteed supply on a shared hypervisor vCPU' : `worst-case response time exceeds deadline ${t.deadlineUs} us`;
-        cases.push(`    <testcase classname="${suite}.schedulability" name="${xml(name)}">\n      <failure message="${xml(why)}" type="${t.reason ?? 'deadline-miss'}">${xml(`${name}: wcet ${t.wcetUs} us, period ${t.periodUs} us, priority ${t.priority}: ${why}`)}</failure>\n    </testcase>`);
+        cases.push(`    <testcase classname="${suite}.schedulability" name="${xmlEscape(name)}">\n      <failure message="${xmlEscape(why)}" type="${t.reason ?? 'deadline-miss'}">${xmlEscape(`${name}: wcet ${t.wcetUs} us, period ${t.periodUs} us, priority ${t.priority}: ${why}`)}</failure>\n    </testcase>`);
       }
     }
   }

@@ -1,0 +1,251 @@
+// Judge a finished run against the ECU profile and the topology's own budgets. Pure: run results
+// in, check results out. Every time figure carries its time base; fast-mode time verdicts are
+// indicative (they can warn, never fail).
+import type { VcpuSchedulability } from '../analysis/schedulability.js';
+import { CHECK_REPORT_VERSION, type CheckReport, type CheckResult, type Figure, type Verdict } from '../model/check-report.js';
+import type { Diagnostic } from '../model/diagnostic.js';
+import type { EcuProfile, RoleBudget } from '../model/profile.js';
+import type { GuestResult, RunResults } from '../model/run-results.js';
+import type { Guest, Topology } from '../model/topology.js';
+
+/** QEMU `-icount shift=0`: one emulated instruction advances virtual time by 1 ns. */
+export const ICOUNT_INSTRUCTIONS_PER_US = 1000;
+
+/** Architecture level of the emulated L0 core presets (what guests can at most see). */
+export const HOST_ARCH: Readonly<Record<Topology['host']['cpu'], string>> = { ampereone: 'armv8.6-a', max: 'armv9.2-a' };
+/** Debian's arm64 kernels use 4 KiB pages at every level. */
+export const GUEST_PAGE_KIB = 4;
+
+export interface JudgeInput {
+  readonly topology: Topology;
+  readonly profile: EcuProfile | undefined;
+  readonly results: RunResults;
+  readonly schedulability: readonly VcpuSchedulability[];
+  readonly diagnostics: readonly Diagnostic[];
+  readonly toolVersion: string;
+  readonly command: 'check' | 'report';
+  readonly file?: string;
+  readonly runDir?: string;
+}
+
+interface BudgetValue {
+  readonly value: number;
+  readonly source: string;
+}
+
+const budgetFor = (g: Guest, gi: number, key: keyof RoleBudget, profile: EcuProfile | undefined): BudgetValue | undefined => {
+  const own = g.budgets?.[key];
+  if (own !== undefined) return { value: own, source: `topology guests[${gi}].budgets.${key}` };
+  const fromProfile = profile?.budgets[g.role]?.[key];
+  if (fromProfile !== undefined && profile) return { value: fromProfile, source: `profile ${profile.id} (role ${g.role}; ${profile.provenance[`budgets.${g.role}.${key}`] ?? 'see profile'})` };
+  return undefined;
+};
+
+/** Virtual µs → ECU-equivalent µs: instructions ÷ (MHz × IPC). */
+const ecuScale = (profile: EcuProfile | undefined): number | undefined => {
+  const c = profile?.cpu.clusters[0];
+  if (!profile || !c) return undefined;
+  return ICOUNT_INSTRUCTIONS_PER_US / (c.mhz * (profile.cpu.ipc ?? 1));
+};
+
+export const timingModelText = (timing: 'fast' | 'deterministic', profile: EcuProfile | undefined): string => {
+  if (timing === 'fast') {
+    return 'fast: figures are host wall-clock time under multi-threaded TCG emulation; they depend on the machine and its load, so time verdicts are indicative only (warn, never fail). Use deterministic timing for verdicts.';
+  }
+  const c = profile?.cpu.clusters[0];
+  const ecu = profile && c
+    ? ` ECU-equivalent time = instructions ÷ (${c.mhz} MHz × IPC ${profile.cpu.ipc ?? 1} of ${c.core}, ${profile.provenance['cpu.ipc'] ?? 'IPC 1 assumed'}) = virtual time × ${ecuScale(profile)!.toFixed(3)}.`
+    : ' No ECU profile: figures stay in virtual time.';
+  return `deterministic: QEMU -icount shift=0 gives guest virtual time (1 emulated instruction = 1 ns, at every level).${ecu} Instructions the emulated L0/L1 execute to handle nested traps count too, so ECU-equivalent figures over-estimate a native boot.`;
+};
+
+const fig = (value: number, unit: string, timeBase?: Figure['timeBase']): Figure => (timeBase ? { value, unit, timeBase } : { value, unit });
+
+const timeVerdict = (over: boolean, deterministic: boolean): Verdict => (!over ? 'pass' : deterministic ? 'fail' : 'warn');
+
+const bootCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: JudgeInput, deterministic: boolean): CheckResult => {
+  const budget = budgetFor(g, gi, 'bootMs', input.profile);
+  const base = { id: 'boot', guest: g.name };
+  if (!r || r.boot.readyMs === undefined) return { ...base, verdict: 'fail', message: `${g.name} never reached its ready marker` };
+  const wallMs = r.boot.vmStartToReadyMs;
+  const virt = r.boot.virtual;
+  const virtualMs = virt.kernelToInitS !== undefined && virt.initToReadyS !== undefined ? (virt.kernelToInitS + virt.initToReadyS) * 1000 : undefined;
+  const scale = ecuScale(input.profile);
+  let measured: Figure | undefined;
+  if (deterministic && virtualMs !== undefined) measured = scale ? fig(Math.round(virtualMs * scale), 'ms', 'ecu-equivalent') : fig(Math.round(virtualMs), 'ms', 'guest-virtual');
+  else if (wallMs !== undefined) measured = fig(Math.round(wallMs), 'ms', 'host-wall');
+  const details = { hostWallVmStartToReadyMs: wallMs, guestVirtualKernelToReadyMs: virtualMs };
+  if (!measured) return { ...base, verdict: 'skipped', message: `${g.name}: no boot timing was recorded`, details };
+  if (!budget) return { ...base, verdict: 'skipped', measured, message: `${g.name} ready after ${measured.value} ms (${measured.timeBase}); no bootMs budget in the topology or profile`, details };
+  const indicative = measured.timeBase === 'host-wall';
+  const verdict = timeVerdict(measured.value > budget.value, !indicative);
+  return {
+    ...base,
+    verdict,
+    measured,
+    budget: fig(budget.value, 'ms'),
+    budgetSource: budget.source,
+    ...(indicative ? { indicative } : {}),
+    message: `${g.name} ready after ${measured.value} ms (${measured.timeBase}${measured.timeBase === 'ecu-equivalent' ? ', kernel start → ready' : ', VM start → ready'}) ${measured.value > budget.value ? '>' : '≤'} bootMs ${budget.value}`,
+    details,
+  };
+};
+
+const memoryCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: JudgeInput): CheckResult => {
+  const base = { id: 'memory', guest: g.name };
+  const budget = budgetFor(g, gi, 'memoryMiB', input.profile);
+  if (!r?.memory) return { ...base, verdict: 'skipped', message: `${g.name}: no memory figures were recorded (the guest did not report ready)` };
+  const usedMiB = Math.round((r.memory.usedKiB / 1024) * 10) / 10;
+  const details = { memTotalKiB: r.memory.totalKiB, memAvailableKiB: r.memory.availableKiB, vmmRssMaxKiB: r.vmmRssMaxKiB };
+  const vmm = r.vmmRssMaxKiB !== undefined ? `; its VMM in L1: ${Math.round(r.vmmRssMaxKiB / 1024)} MiB RSS (reported, not judged)` : '';
+  if (!budget) return { ...base, verdict: 'skipped', measured: fig(usedMiB, 'MiB'), message: `${g.name} uses ${usedMiB} MiB at ready; no memoryMiB budget${vmm}`, details };
+  const over = usedMiB > budget.value;
+  return { ...base, verdict: over ? 'fail' : 'pass', measured: fig(usedMiB, 'MiB'), budget: fig(budget.value, 'MiB'), budgetSource: budget.source, message: `${g.name} uses ${usedMiB} MiB at ready ${over ? '>' : '≤'} memoryMiB ${budget.value}${vmm}`, details };
+};
+
+const latencyCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: JudgeInput, deterministic: boolean): CheckResult => {
+  const base = { id: 'latency', guest: g.name };
+  const budget = budgetFor(g, gi, 'latencyUs', input.profile);
+  const cyc = r?.workload?.cyclictest;
+  if (!cyc) {
+    const why = g.os === 'rtos' ? 'the rtos guest reports its timer latency once the bare-metal rtos image exists' : 'no cyclictest workload is declared for this guest';
+    return { ...base, verdict: 'skipped', message: `${g.name}: latency not measured: ${why}` };
+  }
+  if (cyc.exitCode !== 0) return { ...base, verdict: 'fail', message: `${g.name}: cyclictest failed (exit ${cyc.exitCode})` };
+  const timeBase = deterministic ? 'guest-virtual' : 'host-wall';
+  const measured = fig(cyc.maxUs, 'µs', timeBase);
+  const details = { minUs: cyc.minUs, avgUs: cyc.avgUs, maxUs: cyc.maxUs, overflows: cyc.overflows, histogramLog2: cyc.histogramLog2, loops: cyc.loops, intervalUs: cyc.intervalUs };
+  if (!budget) return { ...base, verdict: 'skipped', measured, message: `${g.name}: cyclictest max ${cyc.maxUs} µs; no latencyUs budget`, details };
+  const over = cyc.maxUs > budget.value;
+  return {
+    ...base,
+    verdict: timeVerdict(over, deterministic),
+    measured,
+    budget: fig(budget.value, 'µs'),
+    budgetSource: budget.source,
+    ...(deterministic ? {} : { indicative: true }),
+    message: `${g.name}: timer latency max ${cyc.maxUs} µs (${timeBase}, avg ${cyc.avgUs}, ${cyc.loops} wake-ups every ${cyc.intervalUs} µs) ${over ? '>' : '≤'} latencyUs ${budget.value}`,
+    details,
+  };
+};
+
+const guestFeatures = (results: RunResults, r: GuestResult | undefined): string[] => {
+  const l1 = results.l1.cpuFeatures;
+  const d = r?.cpuFeaturesDiffVsL1;
+  if (!d) return [...l1];
+  return [...l1.filter((f) => !d.removed.includes(f)), ...d.added];
+};
+
+const parityChecks = (g: Guest, r: GuestResult | undefined, input: JudgeInput): CheckResult[] => {
+  const { profile, results, topology } = input;
+  if (!profile) {
+    const msg = `${g.name}: no ECU profile selected, native parity not judged`;
+    return [{ id: 'parity.isa', guest: g.name, verdict: 'skipped', message: msg }];
+  }
+  const seen = guestFeatures(results, r);
+  const out: CheckResult[] = [];
+  if (seen.length === 0) {
+    out.push({ id: 'parity.isa', guest: g.name, verdict: 'skipped', message: `${g.name}: the guest-visible CPU features were not recorded` });
+  } else {
+    const have = new Set(seen);
+    const want = new Set(profile.cpu.features);
+    const missing = profile.cpu.features.filter((f) => !have.has(f));
+    const extra = seen.filter((f) => !want.has(f)).sort();
+    const details = { guestFeatures: seen, ecuFeatures: profile.cpu.features, missing, extra };
+    if (missing.length > 0) {
+      out.push({ id: 'parity.isa', guest: g.name, verdict: 'fail', message: `${g.name} lacks ${missing.length} feature(s) the ${profile.name} has: ${missing.join(' ')} — ECU binaries using them would not run`, details });
+    } else if (extra.length > 0) {
+      out.push({ id: 'parity.isa', guest: g.name, verdict: 'warn', message: `${g.name} sees every ${profile.id} feature, plus ${extra.length} the ECU lacks (code built here could use them and fail on the ECU): ${extra.join(' ')}`, details });
+    } else {
+      out.push({ id: 'parity.isa', guest: g.name, verdict: 'pass', message: `${g.name} sees exactly the ${profile.id} feature set`, details });
+    }
+  }
+  const hostArch = HOST_ARCH[topology.host.cpu];
+  const archOk = hostArch.localeCompare(profile.cpu.arch, 'en', { numeric: true }) >= 0;
+  out.push({ id: 'parity.arch', guest: g.name, verdict: archOk ? 'pass' : 'fail', message: `emulated core ${topology.host.cpu} is ${hostArch}; ${profile.id} is ${profile.cpu.arch}${archOk ? '' : ': the emulated core is older than the ECU'}` });
+  const pages = profile.cpu.pageSizesKiB;
+  if (pages) {
+    const ok = pages.includes(GUEST_PAGE_KIB);
+    out.push({ id: 'parity.page-size', guest: g.name, verdict: ok ? 'pass' : 'fail', measured: fig(GUEST_PAGE_KIB, 'KiB'), message: `guest kernel page size ${GUEST_PAGE_KIB} KiB; ${profile.id} supports ${pages.join('/')} KiB` });
+  }
+  return out;
+};
+
+const schedulingCheck = (g: Guest, input: JudgeInput): CheckResult | undefined => {
+  if (!g.tasks?.length) return undefined;
+  const analytic = input.schedulability.filter((s) => s.guest === g.name).flatMap((s) => s.tasks);
+  const bound = analytic.map((t) => `${t.name} ≤ ${t.responseTimeUs ?? '∞'} µs`).join(', ');
+  return {
+    id: 'scheduling',
+    guest: g.name,
+    verdict: 'skipped',
+    message: `${g.name}: observed response times need the bare-metal rtos guest (not built yet); analytic bounds: ${bound}`,
+    details: { analytic },
+  };
+};
+
+const stackChecks = (results: RunResults): CheckResult[] => [
+  {
+    id: 'stack.nv2',
+    verdict: results.l0.nv2 ? 'pass' : 'fail',
+    message: results.l0.nv2 ? `L0 KVM: ${results.l0.kvmLog.find((l) => /NV2/.test(l)) ?? 'VHE+NV2 mode initialized successfully'}; L1 KVM: ${results.l1.kvmMode ?? '?'} mode` : 'L0 did not report VHE+NV2: nested virtualization is not FEAT_NV2',
+    details: { l0KvmLog: results.l0.kvmLog, l1KvmLog: results.l1.kvmLog },
+  },
+];
+
+const ISOLATION_CHECKS = ['isolation.fault-containment', 'isolation.spatial', 'isolation.channels', 'isolation.pinning', 'isolation.interference'] as const;
+
+const isolationChecks = (input: JudgeInput): CheckResult[] =>
+  ISOLATION_CHECKS.map((id) => {
+    if (id === 'isolation.pinning') {
+      const rows = input.topology.guests.map((g) => {
+        const r = input.results.guests.find((x) => x.name === g.name);
+        return { guest: g.name, pin: g.pin, applied: r?.pinApplied };
+      });
+      const recorded = rows.filter((x) => x.applied !== undefined);
+      if (recorded.length === 0) return { id, verdict: 'skipped' as const, message: 'vCPU thread affinity was not read back in this run' };
+      const wrong = recorded.filter((x) => x.pin.some((h, k) => x.applied![String(k)] !== undefined && parseInt(x.applied![String(k)]!, 16) !== 1 << h));
+      return {
+        id,
+        verdict: wrong.length ? ('fail' as const) : ('pass' as const),
+        message: wrong.length ? `vCPU threads not pinned as declared: ${wrong.map((w) => `${w.guest} (pin ${w.pin.join(',')}, affinity ${JSON.stringify(w.applied)})`).join('; ')}` : `every guest vCPU thread's L1 affinity matches its pin (${recorded.length} guests read back)`,
+        details: { rows },
+      };
+    }
+    return { id, verdict: 'skipped' as const, message: 'not exercised by this run (the isolation probes are not implemented yet)' };
+  });
+
+export const judgeRun = (input: JudgeInput): CheckReport => {
+  const { topology, results } = input;
+  const deterministic = results.timing === 'deterministic';
+  const checks: CheckResult[] = [...stackChecks(results)];
+  if (results.status !== 'ok') {
+    checks.push({ id: 'run', verdict: 'fail', message: `the run ${results.status}: ${results.failure?.message ?? 'no reason recorded'}`, details: { failure: results.failure } });
+  }
+  topology.guests.forEach((g, gi) => {
+    const r = results.guests.find((x) => x.name === g.name);
+    checks.push(bootCheck(g, gi, r, input, deterministic), memoryCheck(g, gi, r, input), latencyCheck(g, gi, r, input, deterministic));
+    const sched = schedulingCheck(g, input);
+    if (sched) checks.push(sched);
+    checks.push(...parityChecks(g, r, input));
+  });
+  checks.push(...isolationChecks(input));
+  const summary = { pass: 0, fail: 0, warn: 0, skipped: 0 };
+  for (const c of checks) summary[c.verdict]++;
+  return {
+    schemaVersion: CHECK_REPORT_VERSION,
+    tool: 'nestbed',
+    toolVersion: input.toolVersion,
+    command: input.command,
+    topology: topology.name,
+    ...(input.file ? { file: input.file } : {}),
+    profile: input.profile?.id ?? null,
+    timing: results.timing,
+    timingModel: timingModelText(results.timing, input.profile),
+    success: summary.fail === 0,
+    summary,
+    checks,
+    diagnostics: [...input.diagnostics],
+    ...(input.runDir ? { runDir: input.runDir } : {}),
+  };
+};

@@ -1,0 +1,61 @@
+// Renderers of a CheckReport: text (terminal), JUnit (one testcase per check and guest), SARIF
+// (the static findings, located in the topology file).
+import type { CheckReport, CheckResult, Figure } from '../model/check-report.js';
+import { textTable } from './text-table.js';
+import { formatValidationSarif, xmlEscape } from './validation-formats.js';
+
+export const showFigure = (f: Figure | undefined): string => (f ? `${f.value} ${f.unit}${f.timeBase ? ` (${f.timeBase})` : ''}` : '-');
+
+const mark = (c: CheckResult): string => (c.verdict === 'pass' ? 'PASS' : c.verdict === 'fail' ? 'FAIL' : c.verdict === 'warn' ? 'WARN' : 'skip');
+
+export const formatCheckText = (r: CheckReport): string => {
+  const rows = r.checks.map((c) => [mark(c), c.id, c.guest ?? '-', showFigure(c.measured), c.budget ? `${c.budget.value} ${c.budget.unit}` : '-', c.indicative ? 'indicative' : '']);
+  const lines = [`nestbed ${r.command}: topology ${r.topology}${r.profile ? ` against profile ${r.profile}` : ''}, timing ${r.timing}`, '', textTable(['verdict', 'check', 'guest', 'measured', 'budget', ''], rows), ''];
+  const notable = r.checks.filter((c) => c.verdict === 'fail' || c.verdict === 'warn');
+  for (const c of notable) lines.push(`${mark(c)} ${c.id}${c.guest ? ` [${c.guest}]` : ''}: ${c.message}${c.budgetSource ? ` (budget from ${c.budgetSource})` : ''}`);
+  if (notable.length) lines.push('');
+  lines.push(`timing model: ${r.timingModel}`);
+  if (r.runDir) lines.push(`run directory: ${r.runDir}`);
+  const { pass, fail, warn, skipped } = r.summary;
+  lines.push('', `${r.success ? '✔ passed' : '✖ failed'}: ${pass} pass, ${fail} fail, ${warn} warn, ${skipped} skipped`);
+  return `${lines.join('\n')}\n`;
+};
+
+export const formatCheckJunit = (r: CheckReport): string => {
+  const suite = xmlEscape(r.topology);
+  const cases = r.checks.map((c) => {
+    const name = xmlEscape(c.guest ? `${c.id} [${c.guest}]` : c.id);
+    const detail = xmlEscape(`${c.message}${c.measured ? `\nmeasured: ${showFigure(c.measured)}` : ''}${c.budget ? `\nbudget: ${c.budget.value} ${c.budget.unit} from ${c.budgetSource ?? '?'}` : ''}${c.indicative ? '\n(indicative: fast timing)' : ''}`);
+    const open = `    <testcase classname="${suite}.${xmlEscape(c.id)}" name="${name}">`;
+    switch (c.verdict) {
+      case 'fail':
+        return `${open}\n      <failure message="${xmlEscape(c.message)}" type="${xmlEscape(c.id)}">${detail}</failure>\n    </testcase>`;
+      case 'skipped':
+        return `${open}\n      <skipped message="${xmlEscape(c.message)}"/>\n    </testcase>`;
+      case 'warn':
+      case 'pass':
+        return `${open}\n      <system-out>${c.verdict === 'warn' ? 'WARNING: ' : ''}${detail}</system-out>\n    </testcase>`;
+    }
+  });
+  const { fail, skipped } = r.summary;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="nestbed ${r.command}" tests="${cases.length}" failures="${fail}">\n  <testsuite name="${suite}" tests="${cases.length}" failures="${fail}" errors="0" skipped="${skipped}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;
+};
+
+/** SARIF holds the static findings (they have locations in the topology file). */
+export const formatCheckSarif = (r: CheckReport): string =>
+  formatValidationSarif(
+    {
+      schemaVersion: 1,
+      tool: 'nestbed',
+      toolVersion: r.toolVersion,
+      command: 'validate',
+      file: r.file ?? 'topology.yaml',
+      topology: r.topology,
+      profile: r.profile,
+      success: !r.diagnostics.some((d) => d.severity === 'error'),
+      summary: { errors: 0, warnings: 0, infos: 0 },
+      diagnostics: r.diagnostics,
+      schedulability: [],
+    },
+    r.toolVersion,
+  );

@@ -1,0 +1,161 @@
+// Self-contained offline HTML report: no scripts, no external resources; charts are inline SVG.
+import type { CheckReport, CheckResult } from '../model/check-report.js';
+import type { RunResults } from '../model/run-results.js';
+import { showFigure } from './check-formats.js';
+import { xmlEscape as esc } from './validation-formats.js';
+
+const COLORS = { pass: '#1a7f37', fail: '#cf222e', warn: '#9a6700', skipped: '#6e7781' } as const;
+const PHASE_COLORS = ['#8250df', '#0969da', '#1a7f37'];
+
+const verdictBadge = (c: CheckResult): string => `<span class="badge" style="background:${COLORS[c.verdict]}">${c.verdict}</span>`;
+
+const verdictTable = (r: CheckReport): string => `
+<table class="verdicts"><thead><tr><th>verdict</th><th>check</th><th>guest</th><th>measured</th><th>budget</th><th>message</th></tr></thead><tbody>
+${r.checks
+  .map(
+    (c) =>
+      `<tr class="${c.verdict}"><td>${verdictBadge(c)}${c.indicative ? ' <small>indicative</small>' : ''}</td><td>${esc(c.id)}</td><td>${esc(c.guest ?? '')}</td><td>${esc(showFigure(c.measured))}</td><td>${c.budget ? esc(`${c.budget.value} ${c.budget.unit}`) : ''}${c.budgetSource ? `<br><small>${esc(c.budgetSource)}</small>` : ''}</td><td>${esc(c.message)}</td></tr>`,
+  )
+  .join('\n')}
+</tbody></table>`;
+
+interface Bar {
+  readonly label: string;
+  readonly segments: ReadonlyArray<{ from: number; to: number; label: string }>;
+}
+
+/** Boot timeline: one row per level/guest, phases as coloured segments on a shared host-time axis. */
+const bootGantt = (results: RunResults): string => {
+  const rows: Bar[] = [];
+  const seg = (from: number | undefined, to: number | undefined, label: string) => (from !== undefined && to !== undefined && to >= from ? [{ from, to, label }] : []);
+  rows.push({ label: 'L0 server', segments: [...seg(0, results.l0.initMs, 'emulator start → init'), ...seg(results.l0.initMs, results.l0.readyMs, 'init → ready')] });
+  rows.push({ label: 'L1 hypervisor', segments: [...seg(results.l1.vmStartMs, results.l1.initMs, 'VM start → init'), ...seg(results.l1.initMs, results.l1.readyMs, 'init → ready')] });
+  for (const g of results.guests) {
+    const b = g.boot;
+    rows.push({
+      label: g.name,
+      segments: [...seg(b.vmStartMs, b.kernelStartMs ?? b.initMs, 'VM start → kernel'), ...seg(b.kernelStartMs, b.initMs, 'kernel → init'), ...seg(b.initMs, b.readyMs, 'init → ready')],
+    });
+  }
+  const end = Math.max(1, results.allReadyMs ?? 0, ...rows.flatMap((r) => r.segments.map((s) => s.to)));
+  const W = 760;
+  const left = 120;
+  const rowH = 26;
+  const H = rows.length * rowH + 40;
+  const x = (ms: number) => left + ((W - left - 10) * ms) / end;
+  const ticks = Array.from({ length: 6 }, (_, i) => Math.round((end * i) / 5));
+  const bars = rows
+    .map((r, i) => {
+      const y = 10 + i * rowH;
+      const rects = r.segments
+        .map((s, k) => `<rect x="${x(s.from).toFixed(1)}" y="${y}" width="${Math.max(1, x(s.to) - x(s.from)).toFixed(1)}" height="${rowH - 8}" fill="${PHASE_COLORS[k % PHASE_COLORS.length]}"><title>${esc(`${r.label}: ${s.label} ${(s.from / 1000).toFixed(2)}–${(s.to / 1000).toFixed(2)} s`)}</title></rect>`)
+        .join('');
+      return `<text x="${left - 6}" y="${y + rowH / 2}" text-anchor="end" class="lbl">${esc(r.label)}</text>${rects}`;
+    })
+    .join('\n');
+  const axis = ticks.map((t) => `<line x1="${x(t)}" x2="${x(t)}" y1="6" y2="${H - 26}" class="grid"/><text x="${x(t)}" y="${H - 10}" text-anchor="middle" class="lbl">${(t / 1000).toFixed(1)} s</text>`).join('');
+  const all = results.allReadyMs !== undefined ? `<line x1="${x(results.allReadyMs)}" x2="${x(results.allReadyMs)}" y1="4" y2="${H - 26}" stroke="#cf222e" stroke-dasharray="4 3"/><text x="${x(results.allReadyMs) - 4}" y="${H - 28}" text-anchor="end" class="lbl" fill="#cf222e">all ready ${(results.allReadyMs / 1000).toFixed(1)} s</text>` : '';
+  return `<svg class="chart" id="boot-gantt" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="boot timeline">${axis}${bars}${all}</svg>
+<p class="legend">${['VM start → kernel', 'kernel → init', 'init → ready'].map((l, i) => `<span style="background:${PHASE_COLORS[i]}"></span>${l}`).join(' ')} — host wall time since the emulator started (timing: ${esc(results.timing)})</p>`;
+};
+
+const latencyHistogram = (name: string, h: ReadonlyArray<readonly [number, number]>, maxUs: number, timeBase: string): string => {
+  const W = 360;
+  const H = 180;
+  const n = Math.max(1, h.length);
+  const peak = Math.max(1, ...h.map(([, c]) => c));
+  const bw = (W - 50) / n;
+  const bars = h
+    .map(([ub, c], i) => {
+      const bh = c === 0 ? 0 : Math.max(1, ((H - 50) * Math.log10(c + 1)) / Math.log10(peak + 1));
+      return `<rect x="${(40 + i * bw).toFixed(1)}" y="${(H - 30 - bh).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${bh.toFixed(1)}" fill="#0969da"><title>${c} wake-ups in [${ub / 2}, ${ub}) µs</title></rect><text x="${(40 + i * bw + bw / 2).toFixed(1)}" y="${H - 16}" text-anchor="middle" class="tick">${ub}</text>`;
+    })
+    .join('');
+  return `<figure><svg class="chart latency" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="latency histogram ${esc(name)}">${bars}<text x="${W / 2}" y="${H - 2}" text-anchor="middle" class="lbl">latency bucket upper bound, µs (log count)</text></svg><figcaption>${esc(name)}: max ${maxUs} µs (${esc(timeBase)})</figcaption></figure>`;
+};
+
+const memoryBars = (r: CheckReport, results: RunResults): string => {
+  const rows = results.guests.map((g) => {
+    const check = r.checks.find((c) => c.id === 'memory' && c.guest === g.name);
+    return { name: g.name, used: (g.memory?.usedKiB ?? 0) / 1024, budget: check?.budget?.value, ram: g.memoryMiB, vmm: (g.vmmRssMaxKiB ?? 0) / 1024, verdict: check?.verdict ?? 'skipped' };
+  });
+  const W = 760;
+  const left = 120;
+  const rowH = 30;
+  const H = rows.length * rowH + 30;
+  const max = Math.max(1, ...rows.flatMap((x) => [x.used, x.budget ?? 0, x.ram, x.vmm]));
+  const sx = (v: number) => ((W - left - 20) * v) / max;
+  const body = rows
+    .map((x, i) => {
+      const y = 8 + i * rowH;
+      const budget = x.budget !== undefined ? `<line x1="${left + sx(x.budget)}" x2="${left + sx(x.budget)}" y1="${y - 2}" y2="${y + 22}" stroke="#cf222e" stroke-width="2"><title>budget ${x.budget} MiB</title></line>` : '';
+      return `<text x="${left - 6}" y="${y + 14}" text-anchor="end" class="lbl">${esc(x.name)}</text>
+<rect x="${left}" y="${y}" width="${sx(x.ram).toFixed(1)}" height="20" fill="#d0d7de"><title>guest RAM ${x.ram} MiB</title></rect>
+<rect x="${left}" y="${y + 4}" width="${sx(x.used).toFixed(1)}" height="12" fill="${COLORS[x.verdict]}"><title>in use at ready ${x.used.toFixed(1)} MiB</title></rect>
+<rect x="${left}" y="${y + 17}" width="${sx(x.vmm).toFixed(1)}" height="3" fill="#8250df"><title>VMM RSS in L1 ${x.vmm.toFixed(0)} MiB</title></rect>${budget}`;
+    })
+    .join('\n');
+  return `<svg class="chart" id="memory-bars" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="memory">${body}<text x="${left}" y="${H - 4}" class="lbl">0</text><text x="${W - 20}" y="${H - 4}" text-anchor="end" class="lbl">${max.toFixed(0)} MiB</text></svg>
+<p class="legend"><span style="background:#d0d7de"></span>guest RAM <span style="background:${COLORS.pass}"></span>in use at ready <span style="background:#8250df"></span>VMM RSS in L1 <span style="background:#cf222e"></span>budget</p>`;
+};
+
+const parityTable = (r: CheckReport): string => {
+  const rows = r.checks.filter((c) => c.id === 'parity.isa' && c.details);
+  if (rows.length === 0) return '<p>No ISA comparison (no profile, or features not recorded).</p>';
+  const first = rows[0]!.details as { guestFeatures: string[]; ecuFeatures: string[] };
+  const all = [...new Set([...first.ecuFeatures, ...rows.flatMap((c) => (c.details as { guestFeatures: string[] }).guestFeatures)])];
+  const head = `<tr><th>feature</th><th>ECU</th>${rows.map((c) => `<th>${esc(c.guest ?? '')}</th>`).join('')}</tr>`;
+  const body = all
+    .map((f) => {
+      const ecu = first.ecuFeatures.includes(f);
+      const cells = rows.map((c) => {
+        const seen = (c.details as { guestFeatures: string[] }).guestFeatures.includes(f);
+        const cls = seen && ecu ? 'ok' : seen ? 'extra' : ecu ? 'missing' : '';
+        return `<td class="${cls}">${seen ? '✔' : '–'}</td>`;
+      });
+      return `<tr><td><code>${esc(f)}</code></td><td>${ecu ? '✔' : '–'}</td>${cells.join('')}</tr>`;
+    })
+    .join('\n');
+  return `<table class="parity"><thead>${head}</thead><tbody>${body}</tbody></table><p class="legend"><span class="missing-key"></span>missing on the guest (fail) <span class="extra-key"></span>extra vs the ECU (warning)</p>`;
+};
+
+export const formatCheckHtml = (r: CheckReport, results: RunResults | undefined): string => {
+  const latency = results
+    ? results.guests
+        .filter((g) => g.workload?.cyclictest)
+        .map((g) => latencyHistogram(g.name, g.workload!.cyclictest!.histogramLog2, g.workload!.cyclictest!.maxUs, g.workload!.cyclictest!.timeBase))
+        .join('')
+    : '';
+  const nv2 = results
+    ? `<pre>${esc([...results.l0.kvmLog.map((l) => `L0: ${l}`), ...results.l1.kvmLog.map((l) => `L1: ${l}`)].join('\n'))}</pre>`
+    : '';
+  const { pass, fail, warn, skipped } = r.summary;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>nestbed ${esc(r.command)} — ${esc(r.topology)}</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#1f2328;padding:0 16px}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
+.summary{font-size:16px;margin:8px 0 16px} .badge{color:#fff;border-radius:10px;padding:1px 8px;font-size:12px;text-transform:uppercase}
+table{border-collapse:collapse;width:100%} th,td{border-bottom:1px solid #eaeef2;padding:4px 6px;text-align:left;vertical-align:top}
+tr.fail td{background:#ffebe9} tr.warn td{background:#fff8c5} small{color:#57606a}
+.chart .lbl{font-size:11px;fill:#57606a} .chart .tick{font-size:9px;fill:#57606a} .chart .grid{stroke:#eaeef2}
+.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}
+.parity td.missing{background:#ffcecb} .parity td.extra{background:#fff8c5} .parity td.ok{background:#dafbe1}
+.legend .missing-key{background:#ffcecb} .legend .extra-key{background:#fff8c5}
+figure{display:inline-block;margin:0 16px 8px 0} pre{background:#f6f8fa;padding:8px;overflow:auto}
+</style></head><body>
+<h1>${r.success ? '✔' : '✖'} ${esc(r.topology)}</h1>
+<div class="summary">${esc(r.command)} against ${esc(r.profile ?? 'no profile')} · timing <b>${esc(r.timing)}</b> · <span style="color:${COLORS.pass}">${pass} pass</span> · <span style="color:${COLORS.fail}">${fail} fail</span> · <span style="color:${COLORS.warn}">${warn} warn</span> · ${skipped} skipped</div>
+<h2>Verdicts</h2>${verdictTable(r)}
+${results ? `<h2>Boot timeline</h2>${bootGantt(results)}` : ''}
+${latency ? `<h2>Timer latency</h2>${latency}` : ''}
+${results ? `<h2>Memory</h2>${memoryBars(r, results)}` : ''}
+<h2>Native parity: ISA features</h2>${parityTable(r)}
+${nv2 ? `<h2>Nested virtualization evidence</h2>${nv2}` : ''}
+<h2>Timing model</h2><p>${esc(r.timingModel)}</p>
+<p><small>nestbed ${esc(r.toolVersion)}${r.runDir ? ` · run ${esc(r.runDir)}` : ''}</small></p>
+</body></html>
+`;
+};

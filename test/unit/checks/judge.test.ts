@@ -1,0 +1,105 @@
+// The judge on a recorded real run (test/fixtures/runs/two-linux-fast: two Linux guests, fast
+// timing) and on variants of it that break one check each.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { judgeRun } from '../../../src/core/common/checks/judge.js';
+import type { CheckReport } from '../../../src/core/common/model/check-report.js';
+import { runResultsSchema, type RunResults } from '../../../src/core/common/model/run-results.js';
+import { profiles, repoRoot, validateText } from '../../helpers/validate.js';
+
+const fixture = join(repoRoot, 'test/fixtures/runs/two-linux-fast');
+const recorded = runResultsSchema.parse(JSON.parse(readFileSync(join(fixture, 'results.json'), 'utf8')));
+const topologyText = readFileSync(join(fixture, 'topology.yaml'), 'utf8');
+
+const judge = (opts: { text?: string; results?: RunResults; profile?: string } = {}): CheckReport => {
+  const v = validateText(opts.text ?? topologyText, opts.profile);
+  return judgeRun({ topology: v.topology!, profile: v.profile, results: opts.results ?? recorded, schedulability: v.schedulability, diagnostics: v.diagnostics, toolVersion: 't', command: 'report' });
+};
+const check = (r: CheckReport, id: string, guest?: string) => r.checks.find((c) => c.id === id && c.guest === guest)!;
+const clone = (): RunResults => structuredClone(recorded);
+const withBudgets = (budgets: string) => topologyText.replace('memoryMiB: 256 }\n  - { name: two', `memoryMiB: 256, budgets: ${budgets} }\n  - { name: two`);
+
+describe('judge', () => {
+  it('NV2 evidence from L0 passes; the run recorded VHE+NV2', () => {
+    const r = judge();
+    expect(check(r, 'stack.nv2')).toMatchObject({ verdict: 'pass' });
+    expect(check(r, 'stack.nv2').message).toContain('VHE+NV2 mode initialized successfully');
+  });
+
+  it('without budgets, boot and memory are measured and skipped, never passed', () => {
+    const r = judge();
+    expect(check(r, 'boot', 'one')).toMatchObject({ verdict: 'skipped', measured: { value: 30446, unit: 'ms', timeBase: 'host-wall' } });
+    expect(check(r, 'memory', 'one')).toMatchObject({ verdict: 'skipped', measured: { value: 27.7, unit: 'MiB' } });
+  });
+
+  it('fast timing: a boot over budget is an indicative warning, not a failure', () => {
+    const r = judge({ text: withBudgets('{ bootMs: 1000, memoryMiB: 64 }') });
+    const boot = check(r, 'boot', 'one');
+    expect(boot).toMatchObject({ verdict: 'warn', indicative: true, budget: { value: 1000, unit: 'ms' }, budgetSource: 'topology guests[0].budgets.bootMs' });
+    expect(boot.message).toBe('one ready after 30446 ms (host-wall, VM start → ready) > bootMs 1000');
+    expect(check(r, 'memory', 'one')).toMatchObject({ verdict: 'pass', budget: { value: 64 } });
+  });
+
+  it('deterministic timing: a boot over budget fails with the measured value and the budget', () => {
+    const results = clone();
+    results.timing = 'deterministic';
+    const r = judge({ text: withBudgets('{ bootMs: 100 }'), results });
+    const boot = check(r, 'boot', 'one');
+    // kernel→init 9.23 s + init→ready 0.56 s of guest virtual time.
+    expect(boot).toMatchObject({ verdict: 'fail', measured: { value: 9790, unit: 'ms', timeBase: 'guest-virtual' }, budget: { value: 100 } });
+    expect(r.success).toBe(false);
+  });
+
+  it('deterministic timing with a profile maps virtual time to the ECU (instructions ÷ MHz·IPC)', () => {
+    const results = clone();
+    results.timing = 'deterministic';
+    const r = judge({ results, profile: 'nvidia-drive-orin' });
+    const orin = profiles.get('nvidia-drive-orin')!;
+    const scale = 1000 / (orin.cpu.clusters[0]!.mhz * (orin.cpu.ipc ?? 1));
+    expect(check(r, 'boot', 'one').measured).toEqual({ value: Math.round(9790 * scale), unit: 'ms', timeBase: 'ecu-equivalent' });
+    expect(r.timingModel).toContain('ECU-equivalent time = instructions ÷ (2201 MHz');
+  });
+
+  it('memory over budget fails naming both figures', () => {
+    const r = judge({ text: withBudgets('{ memoryMiB: 16 }') });
+    const m = check(r, 'memory', 'one');
+    expect(m.verdict).toBe('fail');
+    expect(m.message).toMatch(/^one uses 27\.7 MiB at ready > memoryMiB 16; its VMM in L1: 186 MiB RSS/);
+  });
+
+  it('parity: a feature the ECU has and the guest lacks fails; extras warn', () => {
+    const orin = judge({ profile: 'nvidia-drive-orin' });
+    // The recorded run booted guests with arm64.nopauth: pointer authentication is hidden.
+    expect(check(orin, 'parity.isa', 'one')).toMatchObject({ verdict: 'fail' });
+    expect(check(orin, 'parity.isa', 'one').message).toContain('paca pacg');
+    const s32 = judge({ profile: 'nxp-s32g3' });
+    expect(check(s32, 'parity.isa', 'one').verdict).toBe('warn');
+    expect(check(s32, 'parity.isa', 'one').message).toMatch(/plus \d+ the ECU lacks .*: .*sve|atomics/);
+    expect(check(s32, 'parity.arch', 'one').verdict).toBe('pass');
+  });
+
+  it('pinning read back from L1 is compared with the topology', () => {
+    expect(check(judge(), 'isolation.pinning').verdict).toBe('pass');
+    const results = clone();
+    results.guests[1]!.pinApplied = { '0': '1' }; // guest two declared pin [1] → mask 0x2
+    const r = judge({ results });
+    expect(check(r, 'isolation.pinning')).toMatchObject({ verdict: 'fail' });
+    expect(check(r, 'isolation.pinning').message).toContain('two (pin 1, affinity {"0":"1"})');
+  });
+
+  it('a failed run fails the report', () => {
+    const results = clone();
+    results.status = 'failed';
+    results.failure = { reason: 'kernel-panic', message: 'guest two: Kernel panic - not syncing', level: 2, guest: 'two', consoleTail: [] };
+    const r = judge({ results });
+    expect(check(r, 'run')).toMatchObject({ verdict: 'fail', message: 'the run failed: guest two: Kernel panic - not syncing' });
+  });
+
+  it('unimplemented isolation probes are skipped with a reason, never passed', () => {
+    const r = judge();
+    for (const id of ['isolation.fault-containment', 'isolation.spatial', 'isolation.channels', 'isolation.interference']) {
+      expect(check(r, id)).toMatchObject({ verdict: 'skipped' });
+    }
+  });
+});
