@@ -1,0 +1,59 @@
+// `npm run bench:run`: wall time per stage and to all-guests-ready, median of N runs (default 3),
+// for the two-Linux-guest baseline and the realistic example. One stack at a time.
+// Env: BENCH_RUNS (default 3), BENCH_TOPOLOGIES (comma-separated paths), NESTBED_CACHE_DIR.
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { RunResults } from '../src/core/common/model/run-results.js';
+import { validateTopology } from '../src/core/common/validate/validate-topology.js';
+import { loadProfiles } from '../src/core/node/profiles.js';
+import { runTopology } from '../src/core/node/run/runner.js';
+import { cacheRoot } from '../src/core/node/setup/paths.js';
+import { runSetup } from '../src/core/node/setup/setup.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const TOPOLOGIES = (process.env.BENCH_TOPOLOGIES ?? 'examples/two-linux.yaml:15,examples/zonal-controller.yaml:30').split(',');
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
+};
+const f = (ms: number | undefined): string => (ms === undefined ? '   –  ' : (ms / 1000).toFixed(1).padStart(6));
+
+const cache = cacheRoot(process.env);
+const t0 = Date.now();
+const setup = await runSetup({ cacheRoot: cache, check: false, log: () => undefined });
+console.log(`setup: ${setup.actions.length ? setup.actions.join(', ') : 'cache verified'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+const { profiles } = await loadProfiles();
+
+for (const spec of TOPOLOGIES) {
+  const [file = '', target = ''] = spec.split(':');
+  const text = await readFile(resolve(file), 'utf8');
+  const v = validateTopology(text, { profiles });
+  if (!v.valid) throw new Error(`${file} is not valid: ${v.diagnostics.map((d) => d.message).join('; ')}`);
+  const all: RunResults[] = [];
+  console.log(`\n${file} (${v.valid.guests.length} guests, timing ${v.valid.host.timing}, target all-ready ≤ ${target} s)`);
+  for (let i = 0; i < RUNS; i++) {
+    const { results } = await runTopology({ topology: v.valid, outDir: join(tmpdir(), `nestbed-bench-${v.valid.name}-${Date.now()}`), cacheRoot: cache, holdS: 0 });
+    all.push(results);
+    const g = results.guests.map((x) => `${x.name} ${f(x.boot.readyMs)}`).join('  ');
+    console.log(`  run ${i + 1}: ${results.status}  L0 init ${f(results.l0.initMs)}  L1 init ${f(results.l1.initMs)}  ${g}  all-ready ${f(results.allReadyMs)}  total ${f(results.wallMs)}  host RSS ${Math.round(results.host.qemuRssMaxKiB / 1024)} MiB  load ${results.host.loadAvgAtStart[0]}${results.failure ? `  (${results.failure.message})` : ''}`);
+  }
+  const ok = all.filter((r) => r.status === 'ok');
+  const med = (pick: (r: RunResults) => number | undefined): number => median(ok.map(pick).filter((x): x is number => x !== undefined));
+  console.log(`  median of ${ok.length} ok runs (host wall s):`);
+  console.log(`    L0 init ${f(med((r) => r.l0.initMs))}   L1 VM start ${f(med((r) => r.l1.vmStartMs))}   L1 init ${f(med((r) => r.l1.initMs))}`);
+  for (const [i, g] of v.valid.guests.entries()) {
+    console.log(
+      `    ${g.name.padEnd(10)} VM start ${f(med((r) => r.guests[i]?.boot.vmStartMs))}  kernel ${f(med((r) => r.guests[i]?.boot.kernelStartMs))}  init ${f(med((r) => r.guests[i]?.boot.initMs))}  ready ${f(med((r) => r.guests[i]?.boot.readyMs))}  (guest time kernel→init ${(med((r) => r.guests[i]?.boot.virtual.kernelToInitS) || 0).toFixed(2)} s)  VMM RSS ${Math.round(med((r) => r.guests[i]?.vmmRssMaxKiB) / 1024)} MiB`,
+    );
+  }
+  const allReady = med((r) => r.allReadyMs);
+  console.log(`    ALL READY ${f(allReady)} s (target ${target} s: ${allReady / 1000 <= Number(target) ? 'met' : 'NOT met'})   total ${f(med((r) => r.wallMs))}   host QEMU RSS ${Math.round(med((r) => r.host.qemuRssMaxKiB) / 1024)} MiB   L1 VMM RSS in L0 ${Math.round(med((r) => r.l0.vmmRssMaxKiB[0]) / 1024)} MiB`);
+  if (v.valid.host.timing === 'deterministic' && ok.length >= 2) {
+    for (const [i, g] of v.valid.guests.entries()) {
+      const xs = ok.map((r) => r.guests[i]?.boot.virtual.kernelToInitS ?? NaN);
+      console.log(`    virtual time ${g.name}: kernel→init ${xs.map((x) => x.toFixed(2)).join(' / ')} s (spread ${(Math.max(...xs) - Math.min(...xs)).toFixed(2)} s)`);
+    }
+  }
+}

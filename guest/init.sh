@@ -1,0 +1,159 @@
+#!/bin/sh
+# nestbed guest agent: the /init of every level (L0 emulated server, L1 guest hypervisor, L2 guests).
+# Static file, shipped in the initramfs by `nestbed setup`. Its only input is the kernel command
+# line: nb_* words that the host runner generates from a validated topology (numbers, single
+# letters, feature names) -- never free text. Output protocol (see src/core/node/run/demux.ts):
+#   "@{json}"      one event; keys are short because every L2 console byte is an MMIO trap
+#                  forwarded through two levels
+#   anything else  console text (kernel messages, VMM errors)
+# A level prefixes every line it relays from the VM below with a route: "1|" (L1), "2.<i>|" (guest i).
+# The parent adds the route, so a guest cannot speak for another guest.
+/bin/busybox --install -s
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+read U0 _ </proc/uptime
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t tmpfs tmp /tmp
+CMD=$(cat /proc/cmdline)
+arg() { v=; for w in $CMD; do case $w in "$1="*) v=${w#*=} ;; esac; done; echo "${v:-$2}"; }
+up() { read a _ </proc/uptime; echo "$a"; }
+ev() { echo "@{\"e\":\"$1\",\"u\":$(up)${2:+,$2}}"; }
+LV=$(arg nb_lv 0)
+ev init "\"u0\":$U0"
+BK="quiet loglevel=1 mitigations=off nokaslr audit=0 apparmor=0 init_on_alloc=0 arm64.nopauth cpuidle.off=1 rcupdate.rcu_expedited=1"
+Q=/usr/bin/qemu-system-aarch64
+feats() { grep -m1 '^Features' /proc/cpuinfo | sed 's/^Features[[:space:]]*:[[:space:]]*//'; }
+# cpu features: L0 reports the full list, deeper levels the difference to their parent's list
+cpuev() {
+  f=$(feats); pf=$(arg nb_pf | tr , ' ')
+  if [ "$LV" = 0 ] || [ -z "$pf" ]; then ev cpu "\"f\":\"$f\""; return; fi
+  d=; for x in $f; do case " $pf " in *" $x "*) ;; *) d="$d +$x" ;; esac; done
+  for x in $pf; do case " $f " in *" $x "*) ;; *) d="$d -$x" ;; esac; done
+  ev cpu "\"d\":\"${d# }\""
+}
+meminfo() { awk '/^MemTotal:/{t=$2} /^MemAvailable:/{a=$2} END{printf "\"mt\":%d,\"ma\":%d", t, a}' /proc/meminfo; }
+
+if [ "$LV" = 2 ]; then
+  ev ready "$(meminfo)"
+  if [ "$(arg nb_panic 0)" = 1 ]; then echo c >/proc/sysrq-trigger; fi
+  cpuev
+  SP=; NICE=; command -v nice >/dev/null 2>&1 && NICE="nice -n 19"
+  set -- $(arg nb_st 0,0 | tr , ' ')
+  if [ "$1" -gt 0 ]; then
+    i=0; while [ $i -lt "$1" ]; do $NICE sh -c 'while :; do :; done' & SP="$SP $!"; i=$((i + 1)); done
+    if [ "$2" -gt 0 ]; then $NICE sh -c "while :; do dd if=/dev/zero of=/tmp/stress bs=1M count=$2 2>/dev/null; rm -f /tmp/stress; done" & SP="$SP $!"; fi
+    ev stress "\"c\":$1,\"m\":$2"
+  fi
+  set -- $(arg nb_cy 0,0 | tr , ' ')
+  if [ "$1" -gt 0 ]; then
+    ev cyc0
+    cyclictest -m -q -p 90 -i "$1" -l "$2" -h 20000 --histfile=/tmp/h >/dev/null 2>/tmp/cyc.err
+    rc=$?
+    r=$(awk '/^#/{ if ($2=="Min") mn=$4+0; if ($2=="Avg") av=$4+0; if ($2=="Max") mx=$4+0; if ($2=="Histogram" && $3=="Overflows:") of=$4+0; next }
+      $2>0 { b=1; while (b <= $1+0) b*=2; h[b]+=$2 }
+      END { s=""; for (b=1; b<=32768; b*=2) if (h[b]) s=s (s?",":"") "[" b "," h[b] "]"; printf "\"min\":%d,\"avg\":%d,\"max\":%d,\"of\":%d,\"h\":[%s]", mn, av, mx, of, s }' /tmp/h 2>/dev/null)
+    ev cyc "\"rc\":$rc,${r:-\"min\":0}"
+  fi
+  sleep "$(arg nb_hold 0)"
+  [ -n "$SP" ] && kill $SP 2>/dev/null
+  ev bye "$(meminfo)"
+  poweroff -f
+fi
+
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
+# KVM exit counters (debugfs; they count live VMs only) under short keys, read with builtins only:
+# every fork costs milliseconds at L0 and much more at L1, where it competes with the guests.
+KS="x:exits mu:mmio_exit_user mk:mmio_exit_kernel wi:wfi_exit_stat we:wfe_exit_stat hv:hvc_exit_stat sg:signal_exits hw:halt_wakeup"
+kvmstat() { s=; for kf in $KS; do v=; read v </sys/kernel/debug/kvm/${kf#*:} 2>/dev/null && s="$s${s:+,}\"${kf%%:*}\":$v"; done; echo "$s"; }
+rss() { r=0; [ -n "$1" ] && [ -r /proc/$1/status ] && while read k v _; do [ "$k" = VmRSS: ] && r=$v; done </proc/$1/status; echo $r; }
+pidof_() { p=; [ -r /tmp/$1.pid ] && read p </tmp/$1.pid; echo "$p"; }
+SI=$(arg nb_si 3)
+# the kernel command line for the level below: our own nb_* words (except per-level ones) + our features
+F=$(feats | tr ' ' ,)
+# evidence: KVM init lines (NV2 at L0), /dev/kvm, cpu features, memory; emitted after the VMs below started
+evidence() {
+  dmesg | grep -E 'initialized successfully|IPA Size Limit|Nested Virtualization|started at EL' | sed 's/^\[[ 0-9.]*\] //; s/"//g; s/\\/\//g' | while IFS= read -r l; do ev kvm "\"m\":\"$l\""; done
+  [ -e /dev/kvm ] && ev kvmdev "\"ok\":1" || ev kvmdev "\"ok\":0"
+  cpuev
+  ev ready "$(meminfo),\"n\":$(nproc)"
+}
+fwd() { for w in $CMD; do case $w in nb_lv=* | nb_pf=* | nb_l1=*) ;; nb_*) printf '%s ' "$w" ;; esac; done; }
+
+if [ "$LV" = 0 ]; then
+  set -- $(arg nb_l1 1,512 | tr , ' ')
+  ( $Q -M virt,virtualization=on,gic-version=3 -accel kvm -cpu host -smp "$1" -m "$2"M -nodefaults -no-user-config \
+      -display none -monitor none -net none -serial stdio -kernel /next/Image -initrd /next/l1.cpio \
+      -pidfile /tmp/l1.pid -name l1,debug-threads=on \
+      -append "console=ttyAMA0 $BK nb_lv=1 nb_pf=$F $(fwd)" </dev/null 2>&1
+    echo "@{\"e\":\"vmexit\",\"rc\":$?}" ) | sed 's/^/1|/' &
+  LP=$!
+  ev vmstart
+  evidence
+  ( while sleep "$SI"; do ev s "\"k\":{$(kvmstat)},\"r\":[$(rss "$(pidof_ l1)")]"; done ) &
+  SMP=$!
+  wait $LP
+  kill $SMP 2>/dev/null
+  ev done
+  poweroff -f
+fi
+
+# L1: start every guest (nb_g<i>=vcpus,memMiB,pins(.-separated),os(l|r|o),budget,period,cycInt,cycLoops,stressCpu,stressMiB)
+mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null && echo +cpu >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+N=$(arg nb_n 0)
+# guard I: at guest I's ready marker, pin each vCPU thread ("CPU k/KVM") to its L1 CPU pins[k]
+# (the VMM already runs under taskset on the union of its pins, which is exact for 1-vCPU guests),
+# then cap its VMM at vcpus*budget per period (cgroup v2 cpu.max). Nothing polls: every fork in L1
+# competes with the guests' boot.
+guard() {
+  i=$1; set -- $(arg "nb_g$i" | tr , ' '); pins=$(echo "$3" | tr . ' ')
+  pid=$(pidof_ g$i); m=
+  for t in /proc/$pid/task/*; do
+    cm=; read cm <$t/comm 2>/dev/null; case $cm in "CPU "*"/KVM") ;; *) continue ;; esac
+    k=${cm#CPU }; k=${k%/KVM}; j=0; cpu=
+    for p in $pins; do [ $j = "$k" ] && cpu=$p; j=$((j + 1)); done
+    [ -n "$cpu" ] && [ "$1" -gt 1 ] && taskset -p -c "$cpu" "${t##*/}" >/dev/null 2>&1
+    m="$m${m:+,}\"$k\":\"$(taskset -p "${t##*/}" 2>/dev/null | sed 's/.*: //')\""
+  done
+  ev pin "\"g\":$i,\"m\":{$m}"
+  [ "$6" -gt 0 ] || return 0
+  # threaded cgroup: the cap applies to the vCPU threads only, not to the VMM's I/O threads
+  g=/sys/fs/cgroup/g$i; mkdir -p $g/v; how=threads; ok=0
+  if echo threaded >$g/v/cgroup.type 2>/dev/null && echo +cpu >$g/cgroup.subtree_control 2>/dev/null && echo "$pid" >$g/cgroup.procs 2>/dev/null; then
+    ok=1; for t in /proc/$pid/task/*; do cm=; read cm <$t/comm 2>/dev/null; case $cm in "CPU "*"/KVM") echo "${t##*/}" >$g/v/cgroup.threads 2>/dev/null || ok=0 ;; esac; done
+    [ $ok = 1 ] && echo "$(($1 * $5)) $6" >$g/v/cpu.max 2>/dev/null || ok=0
+    [ $ok = 1 ] && read q <$g/v/cpu.max
+  fi
+  if [ $ok = 0 ]; then how=process; g=/sys/fs/cgroup/p$i; mkdir -p $g
+    echo "$(($1 * $5)) $6" >$g/cpu.max 2>/dev/null && echo "$pid" >$g/cgroup.procs 2>/dev/null && ok=1 && read q <$g/cpu.max
+  fi
+  if [ $ok = 1 ]; then ev srv "\"g\":$i,\"max\":\"$q\",\"on\":\"$how\""; else ev srv "\"g\":$i,\"err\":1"; fi
+}
+# relay I: prefix every line of guest I's console with its route; start its guard at its ready marker
+relay() {
+  while IFS= read -r l; do
+    echo "2.$1|$l"
+    case $l in '@{"e":"ready"'*) guard "$1" & ;; esac
+  done
+}
+i=0; PIDS=
+while [ $i -lt "$N" ]; do
+  set -- $(arg "nb_g$i" | tr , ' ')
+  K=/next/Image; [ "$4" = r ] && [ -e /next/Image-rt ] && K=/next/Image-rt
+  PA=; [ "$(arg nb_panic -1)" = $i ] && PA=nb_panic=1
+  ev vmstart "\"g\":$i"
+  ( taskset -c "$(echo "$3" | tr . ,)" $Q -M virt,gic-version=3 -accel kvm -cpu host -smp "$1" -m "$2"M -nodefaults -no-user-config -display none \
+      -monitor none -net none -serial stdio -kernel $K -initrd /next/l2.cpio -pidfile /tmp/g$i.pid -name g$i,debug-threads=on \
+      -append "console=ttyAMA0 $BK nb_lv=2 nb_id=$i nb_cy=$7,$8 nb_st=$9,${10} nb_hold=$(arg nb_hold 0) $PA nb_pf=$F" </dev/null 2>&1
+    echo "@{\"e\":\"vmexit\",\"rc\":$?}" ) | relay $i &
+  PIDS="$PIDS $!"
+  i=$((i + 1))
+done
+evidence
+( while sleep "$SI"; do r=; j=0; while [ $j -lt "$N" ]; do r="$r${r:+,}$(rss "$(pidof_ g$j)")"; j=$((j + 1)); done
+  ev s "\"k\":{$(kvmstat)},\"r\":[$r]"; done ) &
+SMP=$!
+for p in $PIDS; do wait $p; done
+kill $SMP 2>/dev/null
+ev done
+poweroff -f

@@ -1,0 +1,271 @@
+// Turns demultiplexed agent events (with host arrival times) into results and stage events. Pure:
+// fed from the live console in a run and from recorded transcripts in tests.
+import type { Guest, ValidTopology } from '../../common/model/topology.js';
+import type { GuestResult, LevelResult } from '../../common/model/run-results.js';
+import type { DemuxedLine } from './demux.js';
+import { bootedMemoryMiB, effectiveServer } from '../stack/plan.js';
+
+/** The agent's short KVM counter keys (guest/init.sh) → debugfs names. */
+export const KVM_KEYS: Readonly<Record<string, string>> = {
+  x: 'exits',
+  mu: 'mmio_exit_user',
+  mk: 'mmio_exit_kernel',
+  wi: 'wfi_exit_stat',
+  we: 'wfe_exit_stat',
+  hv: 'hvc_exit_stat',
+  sg: 'signal_exits',
+  hw: 'halt_wakeup',
+};
+
+export interface StageNote {
+  readonly stage: string;
+  readonly level: 0 | 1 | 2;
+  readonly guest?: string;
+  readonly uptimeS?: number;
+  readonly message: string;
+}
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const words = (s: string | undefined): string[] => (s ?? '').split(/\s+/).filter(Boolean);
+const diff = (d: string | undefined): { removed: string[]; added: string[] } => ({
+  removed: words(d).filter((w) => w.startsWith('-')).map((w) => w.slice(1)),
+  added: words(d).filter((w) => w.startsWith('+')).map((w) => w.slice(1)),
+});
+const s1 = (x: number): string => x.toFixed(1);
+
+const newLevel = (level: 0 | 1): LevelResult => ({ level, virtual: {}, kvmLog: [], nv2: false, cpuFeatures: [], kvmSamples: [], vmmRssMaxKiB: [] });
+
+type MutableGuest = { -readonly [K in keyof GuestResult]: GuestResult[K] };
+
+export class RunCollector {
+  readonly l0: LevelResult = newLevel(0);
+  readonly l1: LevelResult = newLevel(1);
+  readonly guests: MutableGuest[];
+  readonly warnings: string[] = [];
+  allReadyMs: number | undefined;
+  l0Done = false;
+  l1Done = false;
+  private readonly notes: StageNote[] = [];
+  private readonly initUptime = new Map<number, number>();
+
+  constructor(
+    readonly topology: ValidTopology,
+    readonly deterministic: boolean,
+  ) {
+    this.guests = topology.guests.map((g: Guest, index): MutableGuest => ({
+      name: g.name,
+      index,
+      os: g.os,
+      image: g.os === 'linux-rt' ? 'linux-rt' : 'linux',
+      ...(g.os === 'rtos'
+        ? { imageNote: `the bare-metal rtos image does not exist yet (issue 4): this rtos guest booted the generic Linux image${bootedMemoryMiB(g) !== g.memoryMiB ? ` with ${bootedMemoryMiB(g)} MiB instead of ${g.memoryMiB} (the Linux stand-in cannot boot in less)` : ''}` }
+        : {}),
+      vcpus: g.vcpus,
+      memoryMiB: g.memoryMiB,
+      pin: [...g.pin],
+      ...(g.vcpuServer
+        ? {
+            reservation: {
+              mechanism: 'cgroup v2 cpu.max (CFS bandwidth cap) on the guest vCPU threads in L1: vcpus × budget per period, from the guest ready marker on',
+              requested: `${g.vcpuServer.budgetUs}/${g.vcpuServer.periodUs} µs per vCPU${(effectiveServer(g)?.scale ?? 1) > 1 ? ` (applied as ${effectiveServer(g)?.budgetUs}/${effectiveServer(g)?.periodUs} µs: same bandwidth, period stretched to ≥ 100 ms for emulation speed)` : ''}`,
+            },
+          }
+        : {}),
+      boot: { virtual: {} },
+    }));
+  }
+
+  /** Stage notes produced since the last call. */
+  drainNotes(): StageNote[] {
+    return this.notes.splice(0);
+  }
+
+  get readyCount(): number {
+    return this.guests.filter((g) => g.boot.readyMs !== undefined).length;
+  }
+
+  guestName(i: number | undefined): string | undefined {
+    return i === undefined ? undefined : this.guests[i]?.name;
+  }
+
+  private note(n: StageNote): void {
+    this.notes.push(n);
+  }
+
+  private sample(lv: LevelResult, tMs: number, d: Record<string, unknown>): void {
+    const k = (d.k ?? {}) as Record<string, unknown>;
+    const counters: Record<string, number> = {};
+    for (const [key, v] of Object.entries(k)) if (typeof v === 'number') counters[KVM_KEYS[key] ?? key] = v;
+    const r = Array.isArray(d.r) ? d.r.map((x) => (typeof x === 'number' ? x : 0)) : [];
+    lv.kvmSamples.push({ tMs, uptimeS: num(d.u) ?? 0, counters, vmmRssKiB: r });
+    r.forEach((v, i) => {
+      lv.vmmRssMaxKiB[i] = Math.max(lv.vmmRssMaxKiB[i] ?? 0, v);
+    });
+    if (lv.level === 1) r.forEach((v, i) => {
+      const g = this.guests[i];
+      if (g) g.vmmRssMaxKiB = Math.max(g.vmmRssMaxKiB ?? 0, v);
+    });
+  }
+
+  private levelEvent(lv: LevelResult, tMs: number, name: string, d: Record<string, unknown>): void {
+    const L = lv.level;
+    switch (name) {
+      case 'init':
+        lv.initMs = tMs;
+        lv.virtual.kernelToInitS = num(d.u0);
+        this.note({ stage: `l${L}-init`, level: L, uptimeS: num(d.u), message: `L${L} init (kernel→init ${s1(num(d.u0) ?? 0)} s guest time)` });
+        break;
+      case 'vmstart':
+        if (d.g === undefined && L === 0) {
+          this.l1.vmStartMs = tMs;
+          this.note({ stage: 'l1-vmstart', level: 0, message: 'L0 started the guest hypervisor VM (L1)' });
+        }
+        break;
+      case 'kvm': {
+        const m = str(d.m) ?? '';
+        lv.kvmLog.push(m);
+        if (/VHE\+NV2 mode initialized successfully/.test(m)) lv.nv2 = true;
+        const mode = /kvm \[\d+\]: (\S+) mode initialized successfully/.exec(m)?.[1];
+        if (mode) lv.kvmMode = mode;
+        const ipa = /IPA Size Limit: (\d+)/.exec(m)?.[1];
+        if (ipa) lv.ipaBits = Number(ipa);
+        break;
+      }
+      case 'kvmdev':
+        lv.kvmDevice = d.ok === 1;
+        break;
+      case 'cpu':
+        if (typeof d.f === 'string') lv.cpuFeatures = words(d.f);
+        if (typeof d.d === 'string') {
+          lv.cpuFeaturesDiff = diff(d.d);
+          const parent = L === 1 ? this.l0.cpuFeatures : [];
+          const dd = lv.cpuFeaturesDiff;
+          lv.cpuFeatures = [...parent.filter((f) => !dd.removed.includes(f)), ...dd.added];
+        }
+        break;
+      case 'ready':
+        lv.readyMs = tMs;
+        lv.virtual.uptimeAtReadyS = num(d.u);
+        if (num(d.mt) !== undefined) lv.memory = { totalKiB: num(d.mt) ?? 0, availableKiB: num(d.ma) ?? 0 };
+        if (num(d.n) !== undefined) lv.vcpus = num(d.n);
+        if (L === 0) this.note({ stage: 'l0-ready', level: 0, message: `L0 KVM ${lv.kvmMode ?? '?'}${lv.nv2 ? ' (NV2)' : ''}, IPA ${lv.ipaBits ?? '?'} bits` });
+        break;
+      case 's':
+        this.sample(lv, tMs, d);
+        break;
+      case 'done':
+        if (L === 0) this.l0Done = true;
+        else this.l1Done = true;
+        this.note({ stage: `l${L}-done`, level: L, message: `L${L} agent done` });
+        break;
+      case 'vmexit':
+        // relayed by the level above: level 1 'vmexit' = L1's VMM exited inside L0
+        this.note({ stage: `l${L}-vmexit`, level: L, message: `L${L} VMM exited rc=${String(d.rc)}` });
+        break;
+      default:
+        break;
+    }
+  }
+
+  private l1Guest(tMs: number, name: string, d: Record<string, unknown>): boolean {
+    const g = typeof d.g === 'number' ? this.guests[d.g] : undefined;
+    if (!g) return false;
+    switch (name) {
+      case 'vmstart':
+        g.boot.vmStartMs = tMs;
+        g.boot.virtual.l1VmStartUptimeS = num(d.u);
+        this.note({ stage: 'guest-vmstart', level: 1, guest: g.name, message: `${g.name}: VM started by L1` });
+        return true;
+      case 'pin':
+        g.pinApplied = Object.fromEntries(Object.entries((d.m ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+        return true;
+      case 'srv':
+        if (g.reservation) {
+          if (typeof d.max === 'string') g.reservation.applied = `cpu.max ${d.max} on the ${d.on === 'threads' ? 'vCPU threads (threaded cgroup)' : 'whole VMM process'}`;
+          else g.reservation.error = 'could not set cpu.max on the guest VMM (cgroup v2 cpu controller unavailable or value below 1000 µs)';
+        }
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private guestEvent(g: MutableGuest, tMs: number, name: string, d: Record<string, unknown>): void {
+    switch (name) {
+      case 'init': {
+        g.boot.initMs = tMs;
+        const u0 = num(d.u0);
+        g.boot.virtual.kernelToInitS = u0;
+        const ui = num(d.u);
+        if (ui !== undefined) this.initUptime.set(g.index, ui);
+        if (u0 !== undefined && !this.deterministic) g.boot.kernelStartMs = Math.max(0, tMs - u0 * 1000);
+        this.note({ stage: 'guest-init', level: 2, guest: g.name, uptimeS: num(d.u), message: `${g.name}: init (kernel→init ${s1(u0 ?? 0)} s guest time)` });
+        break;
+      }
+      case 'ready': {
+        g.boot.readyMs = tMs;
+        if (g.boot.vmStartMs !== undefined) g.boot.vmStartToReadyMs = tMs - g.boot.vmStartMs;
+        const u = num(d.u);
+        const ui = this.initUptime.get(g.index);
+        if (u !== undefined && ui !== undefined) g.boot.virtual.initToReadyS = Number(Math.max(0, u - ui).toFixed(3));
+        const mt = num(d.mt) ?? 0;
+        const ma = num(d.ma) ?? 0;
+        g.memory = { totalKiB: mt, availableKiB: ma, usedKiB: Math.max(0, mt - ma) };
+        this.note({ stage: 'guest-ready', level: 2, guest: g.name, uptimeS: u, message: `${g.name}: ready${g.boot.vmStartToReadyMs !== undefined ? ` (${s1(g.boot.vmStartToReadyMs / 1000)} s after its VM start)` : ''}, ${Math.round((mt - ma) / 1024)} MiB in use` });
+        if (this.allReadyMs === undefined && this.readyCount === this.guests.length) {
+          this.allReadyMs = tMs;
+          this.note({ stage: 'all-ready', level: 2, message: `all ${this.guests.length} guests ready` });
+        }
+        break;
+      }
+      case 'cpu':
+        g.cpuFeaturesDiffVsL1 = diff(str(d.d));
+        break;
+      case 'stress':
+        g.workload = { ...g.workload, stress: { cpu: num(d.c) ?? 0, memoryMiB: num(d.m) ?? 0, mechanism: 'busybox shell busy loops, at nice 19 where the nice applet exists (+ a tmpfs write loop for memory)' } };
+        break;
+      case 'cyc0':
+        this.note({ stage: 'guest-workload', level: 2, guest: g.name, message: `${g.name}: cyclictest started` });
+        break;
+      case 'cyc': {
+        const spec = this.topology.guests[g.index]?.workload?.cyclictest;
+        const h = Array.isArray(d.h) ? (d.h as unknown[]).filter((x): x is [number, number] => Array.isArray(x) && x.length === 2 && x.every((y) => typeof y === 'number')) : [];
+        g.workload = {
+          ...g.workload,
+          cyclictest: {
+            intervalUs: spec?.intervalUs ?? 0,
+            loops: spec?.loops ?? 0,
+            exitCode: num(d.rc) ?? -1,
+            minUs: num(d.min) ?? 0,
+            avgUs: num(d.avg) ?? 0,
+            maxUs: num(d.max) ?? 0,
+            overflows: num(d.of) ?? 0,
+            histogramLog2: h,
+            timeBase: this.deterministic ? 'virtual (icount)' : 'wall-clock (MTTCG, not meaningful as RT latency)',
+          },
+        };
+        this.note({ stage: 'guest-workload', level: 2, guest: g.name, message: `${g.name}: cyclictest max ${num(d.max) ?? '?'} µs` });
+        break;
+      }
+      case 'vmexit':
+        g.exitCode = num(d.rc);
+        this.note({ stage: 'guest-exit', level: 2, guest: g.name, message: `${g.name}: VM exited rc=${String(d.rc)}` });
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Feeds one demultiplexed line received at host time tMs. */
+  feed(line: DemuxedLine, tMs: number): void {
+    if (line.kind !== 'event') return;
+    if (line.level === 2) {
+      const g = line.guest !== undefined ? this.guests[line.guest] : undefined;
+      if (g) this.guestEvent(g, tMs, line.name, line.data);
+      return;
+    }
+    if (line.level === 1 && this.l1Guest(tMs, line.name, line.data)) return;
+    this.levelEvent(line.level === 0 ? this.l0 : this.l1, tMs, line.name, line.data);
+  }
+}

@@ -1,0 +1,171 @@
+// From a validated topology to the exact host command line of the nested stack. Pure.
+// Everything the guest agent (guest/init.sh) needs travels on the kernel command line as nb_*
+// words built here from validated numbers, names are replaced by indices, so no free text reaches
+// a guest shell.
+import { InputError, assertNever } from '../../common/model/errors.js';
+import type { Guest, ValidTopology } from '../../common/model/topology.js';
+
+/** arm64 COMMAND_LINE_SIZE. */
+export const MAX_KERNEL_CMDLINE = 2048;
+
+/** Kernel parameters at every level (emulation-speed.md: quiet PL011 consoles + this set: 24.1 → 20.1 s). */
+export const TUNED_KERNEL_ARGS = [
+  'quiet',
+  'loglevel=1',
+  'mitigations=off',
+  'nokaslr',
+  'audit=0',
+  'apparmor=0',
+  'init_on_alloc=0',
+  'arm64.nopauth',
+  'cpuidle.off=1',
+  'rcupdate.rcu_expedited=1',
+] as const;
+
+/**
+ * L0 -cpu per preset. `lpa2=off` in both: with FEAT_LPA2 L0 KVM offers a 52-bit IPA space and the
+ * stage-2 teardown of every probe VM an arm64 QEMU creates walks all of it under TCG (7–9.6 s per
+ * VMM start, and the 53–68 s soft lockup with two guests); 48 bits keep NV2 and cost 1.7 s.
+ * `ampereone`: AmpereOne is Armv8.6+ without SVE/SME; QEMU has no AmpereOne model, so it is `max`
+ * with SVE and SME off (and the cheap IMPDEF pointer-auth algorithm: AmpereOne implements PAuth,
+ * the QARMA5 emulation only costs time). Later-than-8.6 features that `max` has and QEMU cannot
+ * switch off remain visible; results.json lists the exact feature set L0 sees.
+ */
+export const cpuArg = (preset: ValidTopology['host']['cpu']): string => {
+  switch (preset) {
+    case 'ampereone':
+      return 'max,lpa2=off,sve=off,sme=off,pauth-impdef=on';
+    case 'max':
+      return 'max,lpa2=off';
+    default:
+      return assertNever(preset, 'host.cpu preset');
+  }
+};
+
+const osLetter = (os: Guest['os']): string => {
+  switch (os) {
+    case 'linux':
+      return 'l';
+    case 'linux-rt':
+      return 'r';
+    case 'rtos':
+      return 'o';
+    default:
+      return assertNever(os, 'guest os');
+  }
+};
+
+/** Shortest server period applied under emulation, µs. A guest vCPU runs 50–100× slower than on
+ * hardware here and every nested world switch costs milliseconds, so a hardware-scale period
+ * (≤ 10 ms) leaves the guest almost nothing but switch overhead: measured, a 5/10 ms server kept a
+ * guest from reaching its next console line for > 90 s. Periods are therefore stretched to at least
+ * 100 ms with the bandwidth Θ/Π unchanged (cgroup v2 cpu.max also needs ≥ 1000 µs). */
+export const MIN_EMULATED_SERVER_PERIOD_US = 100_000;
+
+export const effectiveServer = (g: Guest): { budgetUs: number; periodUs: number; scale: number } | undefined => {
+  const s = g.vcpuServer;
+  if (!s) return undefined;
+  const scale = Math.max(1, Math.ceil(MIN_EMULATED_SERVER_PERIOD_US / s.periodUs), Math.ceil(1000 / (s.budgetUs * g.vcpus)));
+  return { budgetUs: s.budgetUs * scale, periodUs: s.periodUs * scale, scale };
+};
+
+/** The Linux stand-in for an rtos guest (until issue 4's bare-metal image exists) cannot boot in
+ * less: the uncompressed 49 MiB kernel Image alone fills a 64 MiB guest (measured: no output). */
+export const RTOS_STANDIN_MIN_MIB = 192;
+export const bootedMemoryMiB = (g: Guest): number => (g.os === 'rtos' ? Math.max(g.memoryMiB, RTOS_STANDIN_MIN_MIB) : g.memoryMiB);
+
+export const guestSpecWord = (g: Guest, i: number): string => {
+  const cy = g.workload?.cyclictest;
+  const st = g.workload?.stress;
+  const srv = effectiveServer(g);
+  const fields = [
+    g.vcpus,
+    bootedMemoryMiB(g),
+    g.pin.join('.'),
+    osLetter(g.os),
+    srv?.budgetUs ?? 0,
+    srv?.periodUs ?? 0,
+    cy?.intervalUs ?? 0,
+    cy?.loops ?? 0,
+    st?.cpu ?? 0,
+    st?.memoryMiB ?? 0,
+  ];
+  return `nb_g${i}=${fields.join(',')}`;
+};
+
+export interface StackOptions {
+  readonly timing: 'fast' | 'deterministic';
+  /** Seconds each guest stays up after its workloads (KVM counters are sampled meanwhile). */
+  readonly holdS: number;
+  /** Agent sampling interval at L0 and L1, s. */
+  readonly sampleIntervalS: number;
+  /** Test-only: index of a guest that panics right after its ready marker. */
+  readonly panicGuest?: number;
+  readonly kernel: string;
+  readonly initrd: string;
+  readonly qemu: string;
+}
+
+export interface StackPlan {
+  readonly argv: readonly string[];
+  readonly cmdline: string;
+  readonly cpuArg: string;
+  readonly needsRt: boolean;
+}
+
+export const needsRtImage = (t: ValidTopology): boolean => t.guests.some((g) => g.os === 'linux-rt');
+
+export const planStack = (t: ValidTopology, o: StackOptions): StackPlan => {
+  const words = [
+    'console=ttyAMA0',
+    'kvm-arm.mode=nested',
+    ...TUNED_KERNEL_ARGS,
+    'nb_lv=0',
+    `nb_l1=${t.hypervisor.vcpus},${t.hypervisor.memoryMiB}`,
+    `nb_n=${t.guests.length}`,
+    ...t.guests.map(guestSpecWord),
+    `nb_hold=${Math.max(0, Math.round(o.holdS))}`,
+    `nb_si=${Math.max(1, Math.round(o.sampleIntervalS))}`,
+    ...(o.panicGuest !== undefined ? [`nb_panic=${o.panicGuest}`] : []),
+  ];
+  const cmdline = words.join(' ');
+  // L1 receives the nb_* words plus its features list (~600 chars) and its own tuned args.
+  const l1Estimate = cmdline.length + 700;
+  if (l1Estimate > MAX_KERNEL_CMDLINE) {
+    throw new InputError(
+      `topology "${t.name}" is too large for the runner: the guest list needs about ${l1Estimate} characters of kernel command line, the limit is ${MAX_KERNEL_CMDLINE}; use fewer guests`,
+    );
+  }
+  const ca = cpuArg(t.host.cpu);
+  const argv = [
+    o.qemu,
+    '-M', 'virt,virtualization=on,gic-version=3',
+    '-cpu', ca,
+    '-smp', String(t.host.cores),
+    '-m', String(t.host.memoryMiB),
+    ...(o.timing === 'deterministic' ? ['-icount', 'shift=0'] : []),
+    '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-net', 'none',
+    '-serial', 'stdio',
+    '-kernel', o.kernel,
+    '-initrd', o.initrd,
+    '-append', cmdline,
+  ];
+  return { argv, cmdline, cpuArg: ca, needsRt: needsRtImage(t) };
+};
+
+/** Memory floors of this runner's image delivery (initramfs unpacked in RAM at L0 and L1). */
+export const checkMemory = (t: ValidTopology, l0CpioBytes: number, l1CpioBytes: number): void => {
+  const mib = (b: number): number => Math.ceil(b / 1048576);
+  const l1Floor = 2 * mib(l1CpioBytes) + 160;
+  if (t.hypervisor.memoryMiB < l1Floor) {
+    throw new InputError(
+      `hypervisor.memoryMiB = ${t.hypervisor.memoryMiB}, but the guest hypervisor needs at least ${l1Floor} MiB to unpack its ${mib(l1CpioBytes)} MiB image set before any guest runs`,
+    );
+  }
+  const l0Floor = 2 * mib(l0CpioBytes) + t.hypervisor.memoryMiB + 128;
+  if (t.host.memoryMiB < l0Floor) {
+    throw new InputError(
+      `host.memoryMiB = ${t.host.memoryMiB}, but L0 needs at least ${l0Floor} MiB (its ${mib(l0CpioBytes)} MiB image set unpacked + hypervisor.memoryMiB ${t.hypervisor.memoryMiB} + 128)`,
+    );
+  }
+};

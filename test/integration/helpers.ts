@@ -1,0 +1,64 @@
+// Shared by the integration tests: the real cache (setup once), validated topologies, and the
+// orphan check.
+import { tmpdir } from 'node:os';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ValidTopology } from '../../src/core/common/model/topology.js';
+import { validateTopology } from '../../src/core/common/validate/validate-topology.js';
+import { loadProfiles } from '../../src/core/node/profiles.js';
+import { pidsByComm } from '../../src/core/node/process/supervised.js';
+import { cacheRoot } from '../../src/core/node/setup/paths.js';
+import { runSetup } from '../../src/core/node/setup/setup.js';
+
+export const CACHE = cacheRoot(process.env);
+
+let setupDone: Promise<void> | undefined;
+/** Runs `nestbed setup` once per test process (a no-op when the cache is complete). */
+export const ensureSetup = (): Promise<void> =>
+  (setupDone ??= runSetup({ cacheRoot: CACHE, check: false, log: (l) => process.stderr.write(`setup: ${l}\n`) }).then(() => undefined));
+
+export const validTopology = async (text: string): Promise<ValidTopology> => {
+  const { profiles } = await loadProfiles();
+  const v = validateTopology(text, { profiles });
+  if (!v.valid) throw new Error(`test topology invalid:\n${v.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n')}`);
+  return v.valid;
+};
+
+export const tempRunDir = async (name: string): Promise<string> => join(await mkdtemp(join(tmpdir(), 'nestbed-it-')), name);
+
+/** Host emulators started by nestbed runs (booting images from our cache) still alive: a run must
+ * leave none. Other qemu-system-aarch64 processes on the machine are not ours to count. */
+export const liveEmulators = async (): Promise<number[]> => {
+  const out: number[] = [];
+  for (const pid of await pidsByComm('qemu-system-aarch64')) {
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes(join(CACHE, 'images'))) out.push(pid);
+  }
+  return out;
+};
+
+export const TWO_GUESTS = `
+apiVersion: nestbed/v1
+kind: Topology
+name: it-two-guests
+host: { cpu: ampereone, cores: 2, memoryMiB: 2048 }
+hypervisor: { kind: kvm, vcpus: 2, memoryMiB: 1024 }
+guests:
+  - name: alpha
+    role: other
+    asil: QM
+    os: linux
+    vcpus: 1
+    pin: [0]
+    memoryMiB: 256
+    workload: { cyclictest: { intervalUs: 1000, loops: 200 } }
+  - name: beta
+    role: other
+    asil: QM
+    os: rtos
+    vcpus: 1
+    pin: [1]
+    memoryMiB: 256
+    vcpuServer: { periodUs: 10000, budgetUs: 5000 }
+    workload: { stress: { cpu: 1 } }
+`;

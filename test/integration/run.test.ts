@@ -1,0 +1,106 @@
+// Boots the real nested stack (QEMU TCG → L0 KVM with NV2 → L1 KVM → guests). One stack at a time.
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runEventSchema, type RunEvent } from '../../src/core/common/model/run-events.js';
+import { runResultsSchema } from '../../src/core/common/model/run-results.js';
+import { runTopology } from '../../src/core/node/run/runner.js';
+import { CACHE, ensureSetup, liveEmulators, tempRunDir, TWO_GUESTS, validTopology } from './helpers.js';
+
+const MIN = 60_000;
+
+describe.sequential('nestbed run (real nested stack)', () => {
+  beforeAll(async () => {
+    await ensureSetup();
+    expect(await liveEmulators()).toEqual([]);
+  }, 10 * MIN);
+
+  it('boots two guests, streams typed events and records every measurement', async () => {
+    const topology = await validTopology(TWO_GUESTS);
+    const outDir = await tempRunDir('two');
+    const events: RunEvent[] = [];
+    const { results } = await runTopology({ topology, topologyText: TWO_GUESTS, outDir, cacheRoot: CACHE, holdS: 1, onEvent: (e) => events.push(e) });
+    expect(results.failure).toBeUndefined();
+    expect(results.status).toBe('ok');
+    expect(runResultsSchema.parse(JSON.parse(await readFile(join(outDir, 'results.json'), 'utf8')))).toEqual(results);
+    // states in order
+    expect(events.filter((e) => e.type === 'state').map((e) => (e as { state: string }).state)).toEqual(['starting', 'booted', 'running', 'stopping', 'exited']);
+    for (const line of (await readFile(join(outDir, 'events.jsonl'), 'utf8')).trim().split('\n')) runEventSchema.parse(JSON.parse(line));
+    // NV2 evidence at L0, KVM in L1
+    expect(results.l0.nv2).toBe(true);
+    expect(results.l0.kvmLog.some((l) => l.includes('VHE+NV2 mode initialized successfully'))).toBe(true);
+    expect(results.l0.ipaBits).toBe(48);
+    expect(results.l1.kvmMode).toBe('VHE');
+    expect(results.l1.kvmDevice).toBe(true);
+    expect(results.l0.cpuFeatures).not.toContain('sve'); // ampereone preset
+    expect(results.l0.cpuFeatures).toContain('atomics');
+    // exit counters sampled at both levels while the guests ran; VMM RSS at L0 and L1; host RSS
+    expect(results.l0.kvmSamples.some((s) => (s.counters.exits ?? 0) > 0)).toBe(true);
+    expect(results.l1.kvmSamples.some((s) => (s.counters.exits ?? 0) > 0)).toBe(true);
+    expect(results.l0.vmmRssMaxKiB[0]).toBeGreaterThan(100_000);
+    expect(results.host.qemuRssMaxKiB).toBeGreaterThan(500_000);
+    expect(results.allReadyMs).toBeGreaterThan(0);
+    for (const g of results.guests) {
+      expect(g.boot.vmStartMs).toBeLessThan(g.boot.initMs ?? -1);
+      expect(g.boot.initMs).toBeLessThanOrEqual(g.boot.readyMs ?? -1);
+      expect(g.boot.virtual.kernelToInitS).toBeGreaterThan(0);
+      expect(g.memory?.totalKiB).toBeGreaterThan(150_000);
+      expect(g.vmmRssMaxKiB).toBeGreaterThan(10_000);
+      expect(g.exitCode).toBe(0);
+      expect(g.cpuFeaturesDiffVsL1).toBeDefined();
+    }
+    const [alpha, beta] = results.guests;
+    expect(alpha?.pinApplied).toEqual({ '0': '1' });
+    expect(beta?.pinApplied).toEqual({ '0': '2' });
+    expect(alpha?.workload?.cyclictest?.exitCode).toBe(0);
+    expect(alpha?.workload?.cyclictest?.maxUs).toBeGreaterThan(0);
+    expect(beta?.workload?.stress?.cpu).toBe(1);
+    expect(beta?.image).toBe('linux');
+    expect(beta?.imageNote).toMatch(/rtos/);
+    expect(beta?.reservation?.applied).toBe('cpu.max 50000 100000 on the vCPU threads (threaded cgroup)');
+    const files = await readdir(outDir);
+    expect(files).toEqual(expect.arrayContaining(['results.json', 'events.jsonl', 'command-line.json', 'manifest.json', 'console-l0.log', 'console-l1.log', 'console-alpha.log', 'console-beta.log']));
+    expect(await liveEmulators()).toEqual([]);
+  }, 6 * MIN);
+
+  it('ends the run at once when a guest panics, with the console tail', async () => {
+    const topology = await validTopology(TWO_GUESTS);
+    const { results } = await runTopology({ topology, outDir: await tempRunDir('panic'), cacheRoot: CACHE, testHooks: { panicGuest: 'alpha' } });
+    expect(results.status).toBe('failed');
+    expect(results.failure?.reason).toBe('kernel-panic');
+    expect(results.failure?.guest).toBe('alpha');
+    expect(results.failure?.consoleTail.join('\n')).toMatch(/Kernel panic - not syncing/);
+    // ended right after the panic, not at a timeout
+    const ready = results.guests[0]?.boot.readyMs ?? 0;
+    expect(results.wallMs - ready).toBeLessThan(30_000);
+    expect(await liveEmulators()).toEqual([]);
+  }, 6 * MIN);
+
+  it('fails with a timeout and kills the whole stack', async () => {
+    const topology = await validTopology(TWO_GUESTS);
+    const started = Date.now();
+    const { results } = await runTopology({ topology, outDir: await tempRunDir('timeout'), cacheRoot: CACHE, timeoutS: 8 });
+    expect(results.status).toBe('failed');
+    expect(results.failure?.reason).toBe('timeout');
+    expect(results.failure?.message).toMatch(/--timeout/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(await liveEmulators()).toEqual([]);
+  }, 2 * MIN);
+
+  it('cancels on abort (Ctrl-C) and leaves no emulator behind', async () => {
+    const topology = await validTopology(TWO_GUESTS);
+    const ac = new AbortController();
+    const { results } = await runTopology({
+      topology,
+      outDir: await tempRunDir('cancel'),
+      cacheRoot: CACHE,
+      signal: ac.signal,
+      onEvent: (e) => {
+        if (e.type === 'stage' && e.stage === 'l0-init') ac.abort();
+      },
+    });
+    expect(results.status).toBe('cancelled');
+    expect(results.finalState).toBe('failed');
+    expect(await liveEmulators()).toEqual([]);
+  }, 2 * MIN);
+});

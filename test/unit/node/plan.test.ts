@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { topologySchema, type ValidTopology } from '../../../src/core/common/model/topology.js';
+import { cpuArg, effectiveServer, planStack } from '../../../src/core/node/stack/plan.js';
+
+/** Test-only: schema-parsed topology treated as validated (the runner's argv builder is pure). */
+const asValidForTest = (t: unknown): ValidTopology => topologySchema.parse(t) as ValidTopology;
+
+const base = {
+  apiVersion: 'nestbed/v1',
+  kind: 'Topology',
+  name: 'p',
+  host: { cpu: 'ampereone', cores: 2, memoryMiB: 2048 },
+  hypervisor: { kind: 'kvm', vcpus: 2, memoryMiB: 1024 },
+  guests: [
+    { name: 'one', role: 'other', asil: 'QM', os: 'linux', vcpus: 1, pin: [0], memoryMiB: 256, workload: { cyclictest: { intervalUs: 1000, loops: 100 } } },
+    { name: 'two', role: 'safety', asil: 'D', os: 'rtos', vcpus: 1, pin: [1], memoryMiB: 64, vcpuServer: { periodUs: 500, budgetUs: 250 } },
+  ],
+};
+const opts = { timing: 'fast', holdS: 2, sampleIntervalS: 3, kernel: '/c/Image', initrd: '/c/l0.cpio', qemu: '/usr/bin/qemu-system-aarch64' } as const;
+
+describe('stack plan', () => {
+  it('builds the L0 command line from the topology', () => {
+    const p = planStack(asValidForTest(base), opts);
+    expect(p.argv).toMatchInlineSnapshot(`
+      [
+        "/usr/bin/qemu-system-aarch64",
+        "-M",
+        "virt,virtualization=on,gic-version=3",
+        "-cpu",
+        "max,lpa2=off,sve=off,sme=off,pauth-impdef=on",
+        "-smp",
+        "2",
+        "-m",
+        "2048",
+        "-nodefaults",
+        "-no-user-config",
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-net",
+        "none",
+        "-serial",
+        "stdio",
+        "-kernel",
+        "/c/Image",
+        "-initrd",
+        "/c/l0.cpio",
+        "-append",
+        "console=ttyAMA0 kvm-arm.mode=nested quiet loglevel=1 mitigations=off nokaslr audit=0 apparmor=0 init_on_alloc=0 arm64.nopauth cpuidle.off=1 rcupdate.rcu_expedited=1 nb_lv=0 nb_l1=2,1024 nb_n=2 nb_g0=1,256,0,l,0,0,1000,100,0,0 nb_g1=1,192,1,o,50000,100000,0,0,0,0 nb_hold=2 nb_si=3",
+      ]
+    `);
+    expect(p.needsRt).toBe(false);
+  });
+  it('adds instruction counting in deterministic mode', () => {
+    expect(planStack(asValidForTest(base), { ...opts, timing: 'deterministic' }).argv.join(' ')).toContain('-icount shift=0');
+  });
+  it('keeps lpa2 off in both presets', () => {
+    expect(cpuArg('max')).toBe('max,lpa2=off');
+    expect(cpuArg('ampereone')).toContain('lpa2=off');
+  });
+  it('stretches short server periods to 100 ms keeping the bandwidth', () => {
+    const g = asValidForTest(base).guests[1]!;
+    expect(effectiveServer(g)).toEqual({ budgetUs: 50_000, periodUs: 100_000, scale: 200 });
+  });
+  it('refuses a guest list too long for the kernel command line', () => {
+    const many = { ...base, guests: Array.from({ length: 32 }, (_, i) => ({ ...base.guests[0], name: `guest-number-${i}`, pin: [0, 1, 0, 1, 0, 1, 0, 1], vcpus: 8 })) };
+    expect(() => planStack(asValidForTest(many), opts)).toThrow(/kernel command line/);
+  });
+});
