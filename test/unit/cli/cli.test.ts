@@ -1,22 +1,12 @@
 // The CLI as a user meets it: real processes for exit codes and streams, in-process for the rest.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../helpers/temp.js';
 import { runCli } from '../../../src/cli/main.js';
 import { repoRoot } from '../../helpers/validate.js';
-
-const temps: string[] = [];
-const tempDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'nestbed-test-'));
-  temps.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
 
 const bin = join(repoRoot, 'bin', 'nestbed.js');
 const nestbed = (...args: string[]) => {

@@ -1,20 +1,10 @@
 // Hostile input: every case ends in a clear diagnostic, bounded time, no exception.
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../helpers/temp.js';
 import { readSourceFile } from '../../../src/core/node/source-file.js';
 import { brief, topologyYaml, validateText } from '../../helpers/validate.js';
-
-const temps: string[] = [];
-const tempDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'nestbed-test-'));
-  temps.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
 
 const timed = <T>(f: () => T): { value: T; ms: number } => {
   const t0 = performance.now();
