@@ -50,6 +50,11 @@ for (const spec of TOPOLOGIES) {
   }
   const allReady = med((r) => r.allReadyMs);
   console.log(`    ALL READY ${f(allReady)} s (target ${target} s: ${allReady / 1000 <= Number(target) ? 'met' : 'NOT met'})   total ${f(med((r) => r.wallMs))}   host QEMU RSS ${Math.round(med((r) => r.host.qemuRssMaxKiB) / 1024)} MiB   L1 VMM RSS in L0 ${Math.round(med((r) => r.l0.vmmRssMaxKiB[0]) / 1024)} MiB`);
+  for (const [i, g] of v.valid.guests.entries()) {
+    if (g.os !== 'rtos') continue;
+    const rows = ok.map((r) => r.guests[i]?.rtos).filter((x) => x !== undefined);
+    console.log(`    rtos ${g.name}: ${rows.map((x) => `${x.outcome}, ${x.tasks.map((t) => `${t.name} max ${t.responseMaxUs} µs (${t.deadlineMisses} misses)`).join(', ')}, timer latency max ${x.end?.timerLatencyMaxNs ?? '?'} ns, heartbeat max gap ${x.heartbeats.maxGapS ?? '?'} s`).join(' | ')}`);
+  }
   if (v.valid.host.timing === 'deterministic' && ok.length >= 2) {
     for (const [i, g] of v.valid.guests.entries()) {
       const xs = ok.map((r) => r.guests[i]?.boot.virtual.kernelToInitS ?? NaN);

@@ -55,10 +55,39 @@ guests:
   - name: beta
     role: other
     asil: QM
-    os: rtos
+    os: linux
     vcpus: 1
     pin: [1]
     memoryMiB: 256
     vcpuServer: { periodUs: 10000, budgetUs: 5000 }
     workload: { stress: { cpu: 1 } }
+`;
+
+/** A Linux guest with cyclictest and the bare-metal rtos (os: rtos) with two tasks; run twice in
+ * deterministic mode by the reproducibility test. */
+export const LINUX_AND_RTOS = `
+apiVersion: nestbed/v1
+kind: Topology
+name: it-linux-rtos
+host: { cpu: ampereone, cores: 2, memoryMiB: 2048, timing: deterministic }
+hypervisor: { kind: kvm, vcpus: 2, memoryMiB: 1024 }
+guests:
+  - name: alpha
+    role: other
+    asil: QM
+    os: linux
+    vcpus: 1
+    pin: [0]
+    memoryMiB: 256
+    workload: { cyclictest: { intervalUs: 1000, loops: 200 } }
+  - name: safety
+    role: safety
+    asil: D
+    os: rtos
+    vcpus: 1
+    pin: [1]
+    memoryMiB: 64
+    tasks:
+      - { name: brake-monitor, periodUs: 1000, wcetUs: 100, priority: 90 }
+      - { name: torque-arbiter, periodUs: 5000, wcetUs: 600, deadlineUs: 4000, priority: 80 }
 `;

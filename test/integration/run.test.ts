@@ -5,7 +5,21 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runEventSchema, type RunEvent } from '../../src/core/common/model/run-events.js';
 import { runResultsSchema } from '../../src/core/common/model/run-results.js';
 import { runTopology } from '../../src/core/node/run/runner.js';
-import { CACHE, ensureSetup, liveEmulators, tempRunDir, TWO_GUESTS, validTopology } from './helpers.js';
+import { CACHE, ensureSetup, liveEmulators, LINUX_AND_RTOS, tempRunDir, TWO_GUESTS, validTopology } from './helpers.js';
+import type { RunResults } from '../../src/core/common/model/run-results.js';
+
+/** The virtual-time (guest clock) figures of a run that deterministic mode must reproduce. */
+const virtualFigures = (r: RunResults): Record<string, number | undefined> => {
+  const out: Record<string, number | undefined> = { 'l1.kernelToInitS': r.l1.virtual.kernelToInitS };
+  for (const g of r.guests) {
+    out[`${g.name}.kernelToInitS`] = g.boot.virtual.kernelToInitS;
+    out[`${g.name}.initToReadyS`] = g.boot.virtual.initToReadyS;
+    if (g.workload?.cyclictest) out[`${g.name}.cyclictestMaxUs`] = g.workload.cyclictest.maxUs;
+    for (const t of g.rtos?.tasks ?? []) out[`${g.name}.${t.name}.responseMaxUs`] = t.responseMaxUs;
+    if (g.rtos?.end) out[`${g.name}.timerLatencyMaxNs`] = g.rtos.end.timerLatencyMaxNs;
+  }
+  return out;
+};
 
 const MIN = 60_000;
 
@@ -56,12 +70,41 @@ describe.sequential('nestbed run (real nested stack)', () => {
     expect(alpha?.workload?.cyclictest?.maxUs).toBeGreaterThan(0);
     expect(beta?.workload?.stress?.cpu).toBe(1);
     expect(beta?.image).toBe('linux');
-    expect(beta?.imageNote).toMatch(/rtos/);
     expect(beta?.reservation?.applied).toBe('cpu.max 50000 100000 on the vCPU threads (threaded cgroup)');
     const files = await readdir(outDir);
     expect(files).toEqual(expect.arrayContaining(['results.json', 'events.jsonl', 'command-line.json', 'manifest.json', 'console-l0.log', 'console-l1.log', 'console-alpha.log', 'console-beta.log']));
     expect(await liveEmulators()).toEqual([]);
   }, 6 * MIN);
+
+  it('deterministic mode: two runs give the same virtual-time figures; os: rtos boots the real rtos', async () => {
+    const topology = await validTopology(LINUX_AND_RTOS);
+    const runs: RunResults[] = [];
+    for (const name of ['det-a', 'det-b']) {
+      const { results } = await runTopology({ topology, outDir: await tempRunDir(name), cacheRoot: CACHE, holdS: 1 });
+      expect(results.failure).toBeUndefined();
+      expect(results.timing).toBe('deterministic');
+      runs.push(results);
+    }
+    const [a, b] = runs as [RunResults, RunResults];
+    for (const r of runs) {
+      const safety = r.guests[1];
+      expect(safety?.image).toBe('rtos');
+      expect(safety?.exitCode).toBe(0);
+      expect(safety?.memory?.totalKiB).toBe(64 * 1024);
+      expect(safety?.rtos?.outcome).toBe('completed');
+      expect(safety?.rtos?.timeBase).toBe('virtual (icount)');
+      expect(safety?.rtos?.tasks.map((t) => t.name)).toEqual(['brake-monitor', 'torque-arbiter']);
+      expect(safety?.rtos?.tasks.every((t) => t.released > 0 && t.completed === t.released)).toBe(true);
+      expect(safety?.rtos?.heartbeats.count).toBeGreaterThan(0);
+      expect(safety?.rtos?.problems).toEqual([]);
+    }
+    const fa = virtualFigures(a);
+    const fb = virtualFigures(b);
+    process.stderr.write(`deterministic figures:\n${Object.keys(fa).map((k) => `  ${k}: ${fa[k]} / ${fb[k]}`).join('\n')}\n`);
+    expect(Object.values(fa).every((x) => x !== undefined)).toBe(true);
+    expect(fb).toEqual(fa);
+    expect(await liveEmulators()).toEqual([]);
+  }, 10 * MIN);
 
   it('ends the run at once when a guest panics, with the console tail', async () => {
     const topology = await validTopology(TWO_GUESTS);

@@ -38,7 +38,7 @@ export const runCommand: CommandSpec = {
   options: {
     ...commonOptions,
     out: { type: 'string', description: 'Run directory (default: runs/<name>-<time>).', valueName: 'dir' },
-    timing: { type: 'string', choices: [...TIMING_MODES], description: 'fast: MTTCG wall clock; deterministic: -icount shift=0 (virtual time). Overrides host.timing.', valueName: 'mode' },
+    timing: { type: 'string', choices: [...TIMING_MODES], description: 'fast: MTTCG wall clock; deterministic: -icount shift=0,sleep=off with a fixed RNG seed and RTC (virtual time, reproducible). Overrides host.timing.', valueName: 'mode' },
     timeout: { type: 'string', description: 'Hard bound for the whole run, seconds (default 600).', valueName: 's' },
     format: { type: 'string', choices: ['text', 'json'], description: 'stdout: the run directory (text) or results.json (json).', valueName: 'fmt' },
   },

@@ -103,3 +103,56 @@ describe('judge', () => {
     }
   });
 });
+
+describe('judge: rtos guests', () => {
+  // Guest "two" of the recorded run, turned into an rtos guest with one task on a dedicated vCPU:
+  // the analytic bound of brake (C=200, T=1000) alone is R = 200 µs.
+  const rtosTopology = topologyText.replace(
+    '{ name: two, role: other, asil: QM, os: linux, vcpus: 1, pin: [1], memoryMiB: 256 }',
+    '{ name: two, role: safety, asil: D, os: rtos, vcpus: 1, pin: [1], memoryMiB: 64, budgets: { latencyUs: 50 }, tasks: [ { name: brake, periodUs: 1000, wcetUs: 200, priority: 90 } ] }',
+  );
+  const withRtos = (observedMaxUs: number, misses = 0, latencyNs = 44): RunResults => {
+    const results = clone();
+    results.timing = 'deterministic';
+    results.guests[1]!.os = 'rtos';
+    results.guests[1]!.rtos = {
+      runMs: 1000,
+      heartbeatMs: 250,
+      timeBase: 'virtual (icount)',
+      outcome: 'completed',
+      heartbeats: { count: 4, missingSeq: 0, maxGapS: 0.25, lastS: 1, timesS: [0.25, 0.5, 0.75, 1] },
+      tasks: [{ name: 'brake', released: 1000, completed: 1000, deadlineMisses: misses, responseMinUs: 200, responseMaxUs: observedMaxUs, responseP99Us: 200, releaseJitterMaxNs: 0, startLatencyMaxNs: 44 }],
+      end: { atS: 1, completed: 1000, deadlineMisses: misses, timerLatencyMaxNs: latencyNs, timerLatencyP99Ns: latencyNs, stackMaxBytes: 512, stolenNs: 0, memTotalKiB: 65536, memAvailableKiB: 64000 },
+      problems: [],
+    };
+    return results;
+  };
+
+  it('observed ≤ analytic bound and no misses passes, quoting both', () => {
+    const s = check(judge({ text: rtosTopology, results: withRtos(200) }), 'scheduling', 'two');
+    expect(s).toMatchObject({ verdict: 'pass', measured: { value: 200, unit: 'µs', timeBase: 'guest-virtual' }, budget: { value: 200, unit: 'µs' }, budgetSource: 'analysis (nestbed validate)' });
+    expect(s.message).toContain('brake 200/200 µs');
+  });
+
+  it('an observed response above the bound fails loudly: the model or the isolation is broken', () => {
+    const s = check(judge({ text: rtosTopology, results: withRtos(260) }), 'scheduling', 'two');
+    expect(s.verdict).toBe('fail');
+    expect(s.message).toContain('brake (260 > 200 µs) — the schedulability model or the CPU isolation is broken');
+  });
+
+  it('deadline misses fail', () => {
+    expect(check(judge({ text: rtosTopology, results: withRtos(200, 3) }), 'scheduling', 'two').message).toBe('two: brake missed 3 deadline(s)');
+  });
+
+  it('the rtos timer latency is judged against latencyUs in virtual time', () => {
+    expect(check(judge({ text: rtosTopology, results: withRtos(200, 0, 44) }), 'latency', 'two')).toMatchObject({ verdict: 'pass', measured: { value: 1, unit: 'µs', timeBase: 'guest-virtual' } });
+    const slow = check(judge({ text: rtosTopology, results: withRtos(200, 0, 73_000) }), 'latency', 'two');
+    expect(slow).toMatchObject({ verdict: 'fail', measured: { value: 73 }, budget: { value: 50 } });
+  });
+
+  it('an rtos guest without its report fails scheduling', () => {
+    const results = withRtos(200);
+    delete results.guests[1]!.rtos;
+    expect(check(judge({ text: rtosTopology, results }), 'scheduling', 'two').verdict).toBe('fail');
+  });
+});

@@ -63,3 +63,47 @@ describe('collector on a recorded two-guest transcript', () => {
     expect(notes.filter((s) => s === 'all-ready')).toHaveLength(1);
   });
 });
+
+describe('collector: os rtos guests', () => {
+  const rt = asValidForTest({
+    apiVersion: 'nestbed/v1',
+    kind: 'Topology',
+    name: 'fx-rtos',
+    host: { cpu: 'max', cores: 2, memoryMiB: 2048 },
+    hypervisor: { kind: 'kvm', vcpus: 2, memoryMiB: 1024 },
+    guests: [
+      {
+        name: 'safety', role: 'safety', asil: 'D', os: 'rtos', vcpus: 1, pin: [1], memoryMiB: 64,
+        tasks: [{ name: 'brake-monitor', periodUs: 1000, wcetUs: 100, priority: 90 }, { name: 'arbiter', periodUs: 5000, wcetUs: 600, deadlineUs: 4000, priority: 80 }],
+      },
+    ],
+  });
+  // the relayed lines of a real deterministic run (guest/rtos through L1's relay)
+  const lines = [
+    '1|@{"e":"vmstart","u":1.31,"g":0}',
+    '1|2.0|@{"e":"ready","u":0.068997,"u0":0.058346,"n":2,"v":1,"hz":1000000000,"g":196,"mt":65536,"ma":63712}',
+    '1|2.0|@{"e":"hb","u":0.638853,"n":1,"c":671,"m":0}',
+    '1|2.0|@{"e":"hb","u":1.638419,"n":3,"c":1998,"m":0}',
+    '1|2.0|@{"e":"task","u":4.2,"n":"t0","k":4000,"c":4000,"m":0,"rn":100,"rx":700,"rp":101,"jx":44,"sx":489}',
+    '1|2.0|@{"e":"task","u":4.2,"n":"t1","k":800,"c":800,"m":0,"rn":700,"rx":800,"rp":800,"jx":44,"sx":199}',
+    '1|2.0|@{"e":"bye","u":4.241742,"c":4800,"m":0,"lx":44,"lp":44,"st":3440,"sl":0,"mt":65536,"ma":63712}',
+    '1|2.0|@{"e":"vmexit","rc":0}',
+  ];
+  it('folds the rtos report into results with the topology task names', () => {
+    const c = new RunCollector(rt, true, 4000);
+    lines.forEach((l, i) => c.feed(demuxLine(l), 1000 + i * 100));
+    const g = c.guests[0]!;
+    expect(g.image).toBe('rtos');
+    expect(g.boot.readyMs).toBe(1100);
+    expect(g.boot.vmStartToReadyMs).toBe(100);
+    expect(g.boot.virtual).toEqual({ l1VmStartUptimeS: 1.31, kernelToInitS: 0.058346, initToReadyS: 0.010651 });
+    expect(c.allReadyMs).toBe(1100);
+    expect(g.exitCode).toBe(0);
+    expect(g.rtos?.outcome).toBe('completed');
+    expect(g.rtos?.heartbeats).toEqual({ count: 2, missingSeq: 1, maxGapS: 0.999566, lastS: 1.638419, timesS: [0.638853, 1.638419] });
+    expect(g.rtos?.tasks.map((t) => [t.name, t.responseMaxUs, t.deadlineMisses])).toEqual([['brake-monitor', 700, 0], ['arbiter', 800, 0]]);
+    expect(g.rtos?.end?.timerLatencyMaxNs).toBe(44);
+    expect(g.rtos?.timeBase).toBe('virtual (icount)');
+    expect(g.rtos?.problems).toEqual([]);
+  });
+});

@@ -13,10 +13,11 @@ const base = {
   hypervisor: { kind: 'kvm', vcpus: 2, memoryMiB: 1024 },
   guests: [
     { name: 'one', role: 'other', asil: 'QM', os: 'linux', vcpus: 1, pin: [0], memoryMiB: 256, workload: { cyclictest: { intervalUs: 1000, loops: 100 } } },
-    { name: 'two', role: 'safety', asil: 'D', os: 'rtos', vcpus: 1, pin: [1], memoryMiB: 64, vcpuServer: { periodUs: 500, budgetUs: 250 } },
+    { name: 'two', role: 'safety', asil: 'D', os: 'rtos', vcpus: 1, pin: [1], memoryMiB: 64, vcpuServer: { periodUs: 500, budgetUs: 250 },
+      tasks: [{ name: 'brake-monitor', periodUs: 1000, wcetUs: 100, priority: 90 }, { name: 'arbiter', periodUs: 5000, wcetUs: 600, deadlineUs: 4000, priority: 80 }] },
   ],
 };
-const opts = { timing: 'fast', holdS: 2, sampleIntervalS: 3, kernel: '/c/Image', initrd: '/c/l0.cpio', qemu: '/usr/bin/qemu-system-aarch64' } as const;
+const opts = { timing: 'fast', holdS: 2, rtosRunMs: 4000, sampleIntervalS: 3, kernel: '/c/Image', initrd: '/c/l0.cpio', qemu: '/usr/bin/qemu-system-aarch64' } as const;
 
 describe('stack plan', () => {
   it('builds the L0 command line from the topology', () => {
@@ -47,13 +48,25 @@ describe('stack plan', () => {
         "-initrd",
         "/c/l0.cpio",
         "-append",
-        "console=ttyAMA0 kvm-arm.mode=nested quiet loglevel=1 mitigations=off nokaslr audit=0 apparmor=0 init_on_alloc=0 arm64.nopauth cpuidle.off=1 rcupdate.rcu_expedited=1 nb_lv=0 nb_l1=2,1024 nb_n=2 nb_g0=1,256,0,l,0,0,1000,100,0,0 nb_g1=1,192,1,o,50000,100000,0,0,0,0 nb_hold=2 nb_si=3",
+        "console=ttyAMA0 kvm-arm.mode=nested quiet loglevel=1 mitigations=off nokaslr audit=0 apparmor=0 init_on_alloc=0 arm64.nopauth cpuidle.off=1 rcupdate.rcu_expedited=1 nb_lv=0 nb_l1=2,1024 nb_n=2 nb_g0=1,256,0,l,0,0,1000,100,0,0 nb_g1=1,64,1,o,50000,100000,0,0,0,0 nb_r1=nb_tasks=t0:1000:100::90,t1:5000:600:4000:80+nb_runms=4000+nb_hbms=500 nb_hold=2 nb_si=3",
       ]
     `);
     expect(p.needsRt).toBe(false);
   });
   it('adds instruction counting in deterministic mode', () => {
-    expect(planStack(asValidForTest(base), { ...opts, timing: 'deterministic' }).argv.join(' ')).toContain('-icount shift=0');
+    expect(planStack(asValidForTest(base), { ...opts, timing: 'deterministic' }).argv.join(' ')).toContain('-icount shift=0,sleep=off -seed 1 -rtc base=2025-01-01T00:00:00,clock=vm');
+  });
+  it('boots rtos guests with their declared memory and task words (names → t<k>, rtosCommandLineWords)', () => {
+    const p = planStack(asValidForTest(base), opts);
+    expect(p.cmdline).toContain(' nb_g1=1,64,1,o,');
+    expect(p.cmdline).toContain(' nb_r1=nb_tasks=t0:1000:100::90,t1:5000:600:4000:80+nb_runms=4000+nb_hbms=500 ');
+    expect(p.cmdline).not.toContain('brake-monitor');
+    const panic = planStack(asValidForTest(base), { ...opts, panicGuest: 1 });
+    expect(panic.cmdline).toContain('+nb_panic_after_ms=0+nb_panic_mode=off');
+  });
+  it('refuses an rtos guest below 8 MiB', () => {
+    const small = { ...base, guests: [base.guests[0], { ...base.guests[1], memoryMiB: 4 }] };
+    expect(() => planStack(asValidForTest(small), opts)).toThrow(/at least 8 MiB/);
   });
   it('keeps lpa2 off in both presets', () => {
     expect(cpuArg('max')).toBe('max,lpa2=off');

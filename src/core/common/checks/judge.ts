@@ -7,6 +7,7 @@ import type { Diagnostic } from '../model/diagnostic.js';
 import type { EcuProfile, RoleBudget } from '../model/profile.js';
 import type { GuestResult, RunResults } from '../model/run-results.js';
 import type { Guest, Topology } from '../model/topology.js';
+import { compareWithBounds } from '../rtos/bounds.js';
 
 /** QEMU `-icount shift=0`: one emulated instruction advances virtual time by 1 ns. */
 export const ICOUNT_INSTRUCTIONS_PER_US = 1000;
@@ -106,10 +107,21 @@ const memoryCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: Ju
 const latencyCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: JudgeInput, deterministic: boolean): CheckResult => {
   const base = { id: 'latency', guest: g.name };
   const budget = budgetFor(g, gi, 'latencyUs', input.profile);
+  const end = r?.rtos?.end;
+  if (g.os === 'rtos' && end) {
+    // The rtos measures its own timer latency: expiry of the virtual timer → handler, every release.
+    const us = Math.ceil(end.timerLatencyMaxNs / 1000);
+    const timeBase = deterministic ? 'guest-virtual' : 'host-wall';
+    const measured = fig(us, 'µs', timeBase);
+    const details = { timerLatencyMaxNs: end.timerLatencyMaxNs, timerLatencyP99Ns: end.timerLatencyP99Ns, stolenNs: end.stolenNs };
+    if (!budget) return { ...base, verdict: 'skipped', measured, message: `${g.name}: rtos timer latency max ${end.timerLatencyMaxNs} ns; no latencyUs budget`, details };
+    const over = us > budget.value;
+    return { ...base, verdict: timeVerdict(over, deterministic), measured, budget: fig(budget.value, 'µs'), budgetSource: budget.source, ...(deterministic ? {} : { indicative: true }), message: `${g.name}: rtos timer latency max ${end.timerLatencyMaxNs} ns (p99 ${end.timerLatencyP99Ns} ns, ${timeBase}) ${over ? '>' : '≤'} latencyUs ${budget.value}`, details };
+  }
   const cyc = r?.workload?.cyclictest;
   if (!cyc) {
-    const why = g.os === 'rtos' ? 'the rtos guest reports its timer latency once the bare-metal rtos image exists' : 'no cyclictest workload is declared for this guest';
-    return { ...base, verdict: 'skipped', message: `${g.name}: latency not measured: ${why}` };
+    const why = g.os === 'rtos' ? 'the rtos guest did not report its end-of-run summary' : 'no cyclictest workload is declared for this guest';
+    return { ...base, verdict: g.os === 'rtos' ? 'fail' : 'skipped', message: `${g.name}: latency not measured: ${why}` };
   }
   if (cyc.exitCode !== 0) return { ...base, verdict: 'fail', message: `${g.name}: cyclictest failed (exit ${cyc.exitCode})` };
   const timeBase = deterministic ? 'guest-virtual' : 'host-wall';
@@ -171,17 +183,34 @@ const parityChecks = (g: Guest, r: GuestResult | undefined, input: JudgeInput): 
   return out;
 };
 
-const schedulingCheck = (g: Guest, input: JudgeInput): CheckResult | undefined => {
+/** Observed rtos response times against the analytic bounds of `validate`: a task above its bound
+ * means the model or the isolation is broken, and the check says so loudly. */
+const schedulingCheck = (g: Guest, r: GuestResult | undefined, input: JudgeInput): CheckResult | undefined => {
   if (!g.tasks?.length) return undefined;
+  const base = { id: 'scheduling', guest: g.name };
   const analytic = input.schedulability.filter((s) => s.guest === g.name).flatMap((s) => s.tasks);
-  const bound = analytic.map((t) => `${t.name} ≤ ${t.responseTimeUs ?? '∞'} µs`).join(', ');
-  return {
-    id: 'scheduling',
-    guest: g.name,
-    verdict: 'skipped',
-    message: `${g.name}: observed response times need the bare-metal rtos guest (not built yet); analytic bounds: ${bound}`,
-    details: { analytic },
-  };
+  if (g.os !== 'rtos') {
+    return { ...base, verdict: 'skipped', message: `${g.name}: its tasks are analysed (validate) but only os: rtos guests run them; analytic bounds: ${analytic.map((t) => `${t.name} ≤ ${t.responseTimeUs ?? '∞'} µs`).join(', ')}`, details: { analytic } };
+  }
+  const rtos = r?.rtos;
+  if (!rtos || rtos.tasks.length === 0) return { ...base, verdict: 'fail', message: `${g.name}: the rtos guest reported no task results (outcome ${rtos?.outcome ?? 'none'}${rtos?.error ? `: ${rtos.error}` : ''})`, details: { analytic } };
+  const rows = compareWithBounds(rtos, analytic);
+  const exceeded = rows.filter((x) => x.verdict === 'exceeds');
+  const missed = rows.filter((x) => (x.deadlineMisses ?? 0) > 0);
+  const unobserved = rows.filter((x) => x.verdict === 'not-observed');
+  const worst = rows.reduce<(typeof rows)[number] | undefined>((w, x) => (x.observedMaxUs !== null && x.boundUs !== null && (!w || x.observedMaxUs / x.boundUs > w.observedMaxUs! / w.boundUs!) ? x : w), undefined);
+  const measured = worst ? fig(worst.observedMaxUs!, 'µs', 'guest-virtual') : undefined;
+  const budget = worst && worst.boundUs !== null ? fig(worst.boundUs, 'µs') : undefined;
+  const table = rows.map((x) => `${x.name} ${x.observedMaxUs ?? '-'}/${x.boundUs ?? '∞'} µs`).join(', ');
+  const details = { rows, timeBase: rtos.timeBase, reservation: r?.reservation };
+  const common = { ...base, ...(measured ? { measured } : {}), ...(budget ? { budget } : {}), budgetSource: 'analysis (nestbed validate)', details };
+  if (exceeded.length > 0) {
+    return { ...common, verdict: 'fail', message: `${g.name}: observed worst response time exceeds the analytic bound for ${exceeded.map((x) => `${x.name} (${x.observedMaxUs} > ${x.boundUs} µs)`).join(', ')} — the schedulability model or the CPU isolation is broken${r?.reservation ? ` (reservation applied: ${r.reservation.applied ?? r.reservation.requested})` : ''}` };
+  }
+  if (missed.length > 0 || unobserved.length > 0) {
+    return { ...common, verdict: 'fail', message: `${g.name}: ${missed.map((x) => `${x.name} missed ${x.deadlineMisses} deadline(s)`).concat(unobserved.map((x) => `${x.name} never completed a job`)).join('; ')}` };
+  }
+  return { ...common, verdict: 'pass', message: `${g.name}: every task met its deadlines and stayed within its analytic bound (observed/bound: ${table}; ${rtos.timeBase})` };
 };
 
 const stackChecks = (results: RunResults): CheckResult[] => [
@@ -225,7 +254,7 @@ export const judgeRun = (input: JudgeInput): CheckReport => {
   topology.guests.forEach((g, gi) => {
     const r = results.guests.find((x) => x.name === g.name);
     checks.push(bootCheck(g, gi, r, input, deterministic), memoryCheck(g, gi, r, input), latencyCheck(g, gi, r, input, deterministic));
-    const sched = schedulingCheck(g, input);
+    const sched = schedulingCheck(g, r, input);
     if (sched) checks.push(sched);
     checks.push(...parityChecks(g, r, input));
   });

@@ -55,12 +55,74 @@ export const cyclictestResultSchema = z.strictObject({
   timeBase: z.enum(['wall-clock (MTTCG, not meaningful as RT latency)', 'virtual (icount)']),
 });
 
+/** An `os: rtos` guest's own report (guest/rtos, docs/rtos.md), folded by summarizeRtosRun. Times are
+ * the rtos guest's virtual counter (`u`, s): instruction-counted under timing "deterministic". */
+export const rtosGuestResultSchema = z.strictObject({
+  /** Run length and heartbeat period the guest was started with, ms of guest time. */
+  runMs: z.number().int(),
+  heartbeatMs: z.number().int(),
+  timeBase: z.enum(['virtual (icount)', 'guest counter (follows the host clock: indicative)']),
+  outcome: z.enum(['completed', 'error', 'crashed', 'incomplete']),
+  ready: z
+    .strictObject({
+      atS: z.number(),
+      firstInstructionS: z.number(),
+      tasks: z.number().int(),
+      vcpus: z.number().int(),
+      counterHz: z.number(),
+      guardNs: z.number(),
+      memTotalKiB: kib,
+      memAvailableKiB: kib,
+    })
+    .optional(),
+  heartbeats: z.strictObject({
+    count: z.number().int(),
+    missingSeq: z.number().int(),
+    /** Largest interval between consecutive heartbeats (or ready → first), s of guest time. */
+    maxGapS: z.number().nullable(),
+    lastS: z.number().nullable(),
+    /** Guest time of every heartbeat, s. */
+    timesS: z.array(z.number()),
+  }),
+  /** Per task, in topology order, with the topology's task names. Response times µs (rounded up). */
+  tasks: z.array(
+    z.strictObject({
+      name: z.string(),
+      released: z.number().int(),
+      completed: z.number().int(),
+      deadlineMisses: z.number().int(),
+      responseMinUs: z.number(),
+      responseMaxUs: z.number(),
+      responseP99Us: z.number(),
+      releaseJitterMaxNs: z.number(),
+      startLatencyMaxNs: z.number(),
+    }),
+  ),
+  end: z
+    .strictObject({
+      atS: z.number(),
+      completed: z.number().int(),
+      deadlineMisses: z.number().int(),
+      timerLatencyMaxNs: z.number(),
+      timerLatencyP99Ns: z.number(),
+      stackMaxBytes: z.number().int(),
+      stolenNs: z.number(),
+      memTotalKiB: kib,
+      memAvailableKiB: kib,
+    })
+    .optional(),
+  error: z.string().optional(),
+  crash: z.strictObject({ atS: z.number(), kind: z.enum(['panic', 'fault']), detail: z.string() }).optional(),
+  /** Protocol problems (invalid lines, lost heartbeats out of order, …); empty for a clean run. */
+  problems: z.array(z.string()),
+});
+
 export const guestResultSchema = z.strictObject({
   name: z.string(),
   index: z.number().int(),
   os: z.string(),
-  /** The image actually booted; rtos guests boot the Linux image until the bare-metal rtos exists. */
-  image: z.enum(['linux', 'linux-rt']),
+  /** The image actually booted ("rtos": the project's bare-metal rtos, artifact "rtos"). */
+  image: z.enum(['linux', 'linux-rt', 'rtos']),
   imageNote: z.string().optional(),
   vcpus: z.number().int(),
   memoryMiB: z.number().int(),
@@ -89,6 +151,8 @@ export const guestResultSchema = z.strictObject({
     })
     .optional(),
   exitCode: z.number().int().optional(),
+  /** os: rtos guests: the guest's own scheduling report. */
+  rtos: rtosGuestResultSchema.optional(),
 });
 
 export const runResultsSchema = z.strictObject({
@@ -125,4 +189,5 @@ export const runResultsSchema = z.strictObject({
 });
 export type RunResults = z.infer<typeof runResultsSchema>;
 export type GuestResult = z.infer<typeof guestResultSchema>;
+export type RtosGuestResult = z.infer<typeof rtosGuestResultSchema>;
 export type LevelResult = z.infer<typeof levelResultSchema>;

@@ -1,9 +1,13 @@
 // Turns demultiplexed agent events (with host arrival times) into results and stage events. Pure:
 // fed from the live console in a run and from recorded transcripts in tests.
 import type { Guest, ValidTopology } from '../../common/model/topology.js';
-import type { GuestResult, LevelResult } from '../../common/model/run-results.js';
+import type { GuestResult, LevelResult, RtosGuestResult } from '../../common/model/run-results.js';
+import { parseRtosEvent, summarizeRtosRun, type RtosEvent } from '../../common/rtos/console.js';
 import type { DemuxedLine } from './demux.js';
-import { bootedMemoryMiB, effectiveServer } from '../stack/plan.js';
+import { effectiveServer, RTOS_HEARTBEAT_MS, rtosTaskName } from '../stack/plan.js';
+
+/** Event names of the rtos guest's protocol (docs/rtos.md "Output"). */
+const RTOS_EVENTS = new Set(['ready', 'hb', 'task', 'hist', 'bye', 'err', 'panic', 'fault']);
 
 /** The agent's short KVM counter keys (guest/init.sh) → debugfs names. */
 export const KVM_KEYS: Readonly<Record<string, string>> = {
@@ -48,19 +52,19 @@ export class RunCollector {
   l1Done = false;
   private readonly notes: StageNote[] = [];
   private readonly initUptime = new Map<number, number>();
+  private readonly rtosEvents = new Map<number, { events: RtosEvent[]; invalid: string[] }>();
 
   constructor(
     readonly topology: ValidTopology,
     readonly deterministic: boolean,
+    /** Run length the rtos guests were started with, ms of guest time. */
+    readonly rtosRunMs = 0,
   ) {
     this.guests = topology.guests.map((g: Guest, index): MutableGuest => ({
       name: g.name,
       index,
       os: g.os,
-      image: g.os === 'linux-rt' ? 'linux-rt' : 'linux',
-      ...(g.os === 'rtos'
-        ? { imageNote: `the bare-metal rtos image does not exist yet (issue 4): this rtos guest booted the generic Linux image${bootedMemoryMiB(g) !== g.memoryMiB ? ` with ${bootedMemoryMiB(g)} MiB instead of ${g.memoryMiB} (the Linux stand-in cannot boot in less)` : ''}` }
-        : {}),
+      image: g.os === 'linux-rt' ? 'linux-rt' : g.os === 'rtos' ? 'rtos' : 'linux',
       vcpus: g.vcpus,
       memoryMiB: g.memoryMiB,
       pin: [...g.pin],
@@ -213,10 +217,7 @@ export class RunCollector {
         const ma = num(d.ma) ?? 0;
         g.memory = { totalKiB: mt, availableKiB: ma, usedKiB: Math.max(0, mt - ma) };
         this.note({ stage: 'guest-ready', level: 2, guest: g.name, uptimeS: u, message: `${g.name}: ready${g.boot.vmStartToReadyMs !== undefined ? ` (${s1(g.boot.vmStartToReadyMs / 1000)} s after its VM start)` : ''}, ${Math.round((mt - ma) / 1024)} MiB in use` });
-        if (this.allReadyMs === undefined && this.readyCount === this.guests.length) {
-          this.allReadyMs = tMs;
-          this.note({ stage: 'all-ready', level: 2, message: `all ${this.guests.length} guests ready` });
-        }
+        this.checkAllReady(tMs);
         break;
       }
       case 'cpu':
@@ -257,12 +258,78 @@ export class RunCollector {
     }
   }
 
+  /** An rtos guest's protocol line: typed by parseRtosEvent, folded by summarizeRtosRun (task names
+   * t<k> mapped back to the topology's); its ready line is also the guest's boot marker. */
+  private rtosEvent(g: MutableGuest, tMs: number, name: string, d: Record<string, unknown>): void {
+    const st = this.rtosEvents.get(g.index) ?? { events: [], invalid: [] };
+    this.rtosEvents.set(g.index, st);
+    const l = parseRtosEvent(name, d);
+    if (l.kind === 'event') st.events.push(l.event);
+    else if (l.kind === 'invalid') st.invalid.push(`invalid line ${JSON.stringify(l.text.slice(0, 120))}: ${l.problem}`);
+    const r = summarizeRtosRun(st.events, st.invalid);
+    const spec = this.topology.guests[g.index]?.tasks ?? [];
+    const realName = (n: string): string => spec.find((_, k) => rtosTaskName(k) === n)?.name ?? n;
+    const rtos: RtosGuestResult = {
+      runMs: this.rtosRunMs,
+      heartbeatMs: RTOS_HEARTBEAT_MS,
+      timeBase: this.deterministic ? 'virtual (icount)' : 'guest counter (follows the host clock: indicative)',
+      outcome: r.outcome,
+      ...(r.ready ? { ready: r.ready } : {}),
+      heartbeats: { ...r.heartbeats, timesS: st.events.flatMap((e) => (e.e === 'hb' ? [e.u] : [])) },
+      tasks: r.tasks.map((t) => ({
+        name: realName(t.name),
+        released: t.released,
+        completed: t.completed,
+        deadlineMisses: t.deadlineMisses,
+        responseMinUs: t.responseMinUs,
+        responseMaxUs: t.responseMaxUs,
+        responseP99Us: t.responseP99Us,
+        releaseJitterMaxNs: t.releaseJitterMaxNs,
+        startLatencyMaxNs: t.startLatencyMaxNs,
+      })),
+      ...(r.end ? { end: r.end } : {}),
+      ...(r.error !== undefined ? { error: r.error } : {}),
+      ...(r.crash ? { crash: r.crash } : {}),
+      problems: [...r.problems],
+    };
+    g.rtos = rtos;
+    if (l.kind !== 'event') return;
+    const ev = l.event;
+    switch (ev.e) {
+      case 'ready': {
+        g.boot.initMs = tMs;
+        g.boot.readyMs = tMs;
+        if (g.boot.vmStartMs !== undefined) g.boot.vmStartToReadyMs = tMs - g.boot.vmStartMs;
+        // VM creation → first instruction, and first instruction → ready line (no kernel, no init)
+        g.boot.virtual.kernelToInitS = ev.u0;
+        g.boot.virtual.initToReadyS = Number(Math.max(0, ev.u - ev.u0).toFixed(6));
+        g.memory = { totalKiB: ev.mt, availableKiB: ev.ma, usedKiB: Math.max(0, ev.mt - ev.ma) };
+        this.note({ stage: 'guest-ready', level: 2, guest: g.name, uptimeS: ev.u, message: `${g.name}: rtos ready (${s1((g.boot.vmStartToReadyMs ?? 0) / 1000)} s after its VM start, ${ev.n} tasks, guest time ${(ev.u * 1000).toFixed(3)} ms)` });
+        this.checkAllReady(tMs);
+        break;
+      }
+      case 'bye':
+        this.note({ stage: 'guest-workload', level: 2, guest: g.name, message: `${g.name}: rtos run done: ${ev.c} jobs, ${ev.m} deadline misses, timer latency max ${ev.lx} ns` });
+        break;
+      default:
+        break;
+    }
+  }
+
+  private checkAllReady(tMs: number): void {
+    if (this.allReadyMs === undefined && this.readyCount === this.guests.length) {
+      this.allReadyMs = tMs;
+      this.note({ stage: 'all-ready', level: 2, message: `all ${this.guests.length} guests ready` });
+    }
+  }
+
   /** Feeds one demultiplexed line received at host time tMs. */
   feed(line: DemuxedLine, tMs: number): void {
     if (line.kind !== 'event') return;
     if (line.level === 2) {
       const g = line.guest !== undefined ? this.guests[line.guest] : undefined;
-      if (g) this.guestEvent(g, tMs, line.name, line.data);
+      if (g?.os === 'rtos' && RTOS_EVENTS.has(line.name)) this.rtosEvent(g, tMs, line.name, line.data);
+      else if (g) this.guestEvent(g, tMs, line.name, line.data);
       return;
     }
     if (line.level === 1 && this.l1Guest(tMs, line.name, line.data)) return;

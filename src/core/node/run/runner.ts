@@ -74,10 +74,13 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
   const imageA = manifest.artifacts.Image;
   if (!l0a || !l1a || !imageA) throw new InfrastructureError('incomplete artifact manifest', 'run "nestbed setup"');
   checkMemory(t, l0a.size, l1a.size);
+  // rtos guests run their task set for the hold time + 2 s of guest time (heartbeats meanwhile)
+  const rtosRunMs = Math.round((Math.max(0, o.holdS ?? 2) + 2) * 1000);
   const panicIdx = o.testHooks?.panicGuest !== undefined ? t.guests.findIndex((g) => g.name === o.testHooks?.panicGuest) : undefined;
   const plan = planStack(t, {
     timing,
     holdS: o.holdS ?? 2,
+    rtosRunMs,
     sampleIntervalS: o.sampleIntervalS ?? 3,
     ...(panicIdx !== undefined && panicIdx >= 0 ? { panicGuest: panicIdx } : {}),
     kernel: join(paths.images, imageA.file),
@@ -92,7 +95,7 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
   await copyFile(paths.manifest, join(runDir, 'manifest.json'));
   if (o.topologyText !== undefined) await writeFile(join(runDir, 'topology.yaml'), o.topologyText);
 
-  const collector = new RunCollector(t, deterministic);
+  const collector = new RunCollector(t, deterministic, rtosRunMs);
   const logs = new Map<string, WriteStream>();
   const tails = new Map<string, string[]>();
   const allTail: string[] = [];
@@ -171,6 +174,11 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
     }
     emit({ type: 'agent', t: tm, source: src, name: d.name, data: d.data });
     collector.feed(d, tm);
+    if (d.level === 2 && guest !== undefined && t.guests[d.guest ?? -1]?.os === 'rtos') {
+      // the rtos guest's own failure lines (docs/rtos.md): an unplanned crash ends the run like a kernel panic
+      if (d.name === 'panic' || d.name === 'fault') fail('kernel-panic', `rtos ${d.name} in guest ${guest}: ${JSON.stringify(d.data)}`, src);
+      if (d.name === 'err') fail('infrastructure', `rtos guest ${guest} rejected its parameters or platform: ${String(d.data.m)}`, src);
+    }
     if (d.name === 'vmexit' && typeof d.data.rc === 'number' && d.data.rc !== 0) {
       fail('vm-exit', `${d.level === 2 ? `guest ${guest ?? '?'}` : 'L1'} VMM exited with code ${d.data.rc}`, src);
     }
@@ -187,6 +195,7 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
   const scale = (deterministic ? 2 : 1) * (o.testHooks?.stageTimeoutScale ?? 1);
   const workS = Math.max(
     0,
+    ...(t.guests.some((g) => g.os === 'rtos') ? [(rtosRunMs / 1000) * 3] : []),
     ...t.guests.map((g) => (g.workload?.cyclictest ? (g.workload.cyclictest.intervalUs * g.workload.cyclictest.loops) / 1e6 : 0) * 3),
   );
   const S = STAGE_TIMEOUTS_S;
@@ -255,7 +264,7 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
 
   const r = collector;
   const artifacts: RunResults['artifacts'] = {};
-  for (const name of [...used, rt ? 'l1-rt' : 'l1', 'l2', ...(rt ? ['Image-rt'] : [])]) {
+  for (const name of [...used, rt ? 'l1-rt' : 'l1', 'l2', ...(rt ? ['Image-rt'] : []), ...(t.guests.some((g) => g.os === 'rtos') ? ['rtos'] : [])]) {
     const a = manifest.artifacts[name];
     if (a) artifacts[name] = { file: a.file, sha256: a.sha256 };
   }

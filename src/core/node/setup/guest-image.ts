@@ -2,7 +2,8 @@
 // unpacked with dpkg-deb -x into a staging tree, and packed into deterministic initramfs archives.
 //   Image, Image-rt   the 7.3 kernel (generic, PREEMPT_RT): uncompressed arm64 Image, booted with -kernel
 //   l2.cpio           busybox + agent + cyclictest (+ its libraries)                  (L2 guests)
-//   l1[-rt].cpio      busybox + agent + L1's VMM (arm64 QEMU + library closure) + Image[-rt] + l2.cpio
+//   rtos.Image        the bare-metal rtos (guest/rtos), cross-compiled here (os: rtos guests)
+//   l1[-rt].cpio      busybox + agent + L1's VMM (arm64 QEMU + library closure) + Image[-rt] + l2.cpio + rtos.Image
 //   l0[-rt].cpio      busybox + agent + the same VMM + Image + l1[-rt].cpio           (L0, from the host)
 // Nested initramfs delivery measured fastest (emulation-speed.md: 19.5 s against 22.3 s for erofs
 // on virtio-blk); the -rt variants carry the PREEMPT_RT kernel for linux-rt guests.
@@ -14,6 +15,7 @@ import { InfrastructureError } from '../../common/model/errors.js';
 import { writeCpio, type CpioEntry } from '../image/cpio.js';
 import { readElfDeps } from '../image/elf.js';
 import { runTool } from '../process/tool.js';
+import { buildRtosImage, rtosRecipe } from '../rtos/build.js';
 import { aptGet, resolveClosure, type AptConfig } from './apt.js';
 import { sha256File, type Artifact, type DebEntry } from './manifest.js';
 import type { CachePaths } from './paths.js';
@@ -22,7 +24,7 @@ import { shippedFile } from './repo-files.js';
 /** Debian's kernel ABI name used at every level (trixie-backports). */
 export const KERNEL_ABI = '7.3.4+deb13';
 /** Bump when the way artifacts are built changes. */
-export const RECIPE_VERSION = 'nestbed-images-1';
+export const RECIPE_VERSION = 'nestbed-images-2';
 
 export const DIRECT_PACKAGES = [
   `linux-binary-${KERNEL_ABI}-arm64`,
@@ -36,7 +38,7 @@ export const VMM_SUITE = 'trixie-backports';
 
 export const recipeHash = async (): Promise<string> => {
   const init = await readFile(shippedFile('guest/init.sh'));
-  return createHash('sha256').update(RECIPE_VERSION).update('\0').update(init).digest('hex').slice(0, 16);
+  return createHash('sha256').update(RECIPE_VERSION).update('\0').update(init).update('\0').update(await rtosRecipe()).digest('hex').slice(0, 16);
 };
 
 /** "name_1%3a2.0-1_arm64.deb" → name, version, arch. */
@@ -151,6 +153,8 @@ const withLibs = async (root: string, binaries: Record<string, string>): Promise
 
 export interface BuildResult {
   readonly artifacts: Record<string, Artifact>;
+  /** The rtos image's compiler and recipe (another GCC gives other bytes). */
+  readonly rtos: { readonly gcc: string; readonly version: string; readonly recipe: string };
 }
 
 /** Unpacks every deb and builds the artifacts into the image directory. */
@@ -176,6 +180,12 @@ export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[
   await copy(kernelRt, 'Image-rt');
   await add('Image-rt', 'Image-rt', `Linux ${KERNEL_ABI}-rt-arm64 (PREEMPT_RT), uncompressed arm64 Image`);
 
+  // the bare-metal rtos (guest/rtos, docs/rtos.md): reproducible, ~25 KiB, booted by L1 for os: rtos guests
+  const rtos = await buildRtosImage({ outDir: join(paths.staging, 'rtos'), log, ...(signal ? { signal } : {}) });
+  await copy(rtos.path, 'rtos.Image');
+  await add('rtos', 'rtos.Image', `nestbed rtos (guest/rtos), built with ${rtos.compiler.gcc} ${rtos.compiler.version}, recipe ${rtos.recipe.slice(0, 16)}`);
+  if (artifacts.rtos?.sha256 !== rtos.sha256) throw new InfrastructureError('the copied rtos image does not match its build SHA-256');
+
   const b = await base(root);
   const cyc = await withLibs(root, { 'usr/bin/cyclictest': join(root, 'usr/bin/cyclictest') });
   const vmm = await withLibs(root, { 'usr/bin/qemu-system-aarch64': join(root, 'usr/bin/qemu-system-aarch64') });
@@ -192,6 +202,7 @@ export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[
       ...vmm,
       { path: 'next/Image', kind: 'hostfile', source: img('Image') },
       { path: 'next/l2.cpio', kind: 'hostfile', source: img('l2.cpio') },
+      { path: 'next/rtos.Image', kind: 'hostfile', source: img('rtos.Image') },
       ...(rt ? [{ path: 'next/Image-rt', kind: 'hostfile', source: img('Image-rt') } as const] : []),
     ];
     await pack(`l1${sfx}`, l1, `L1 guest hypervisor initramfs: agent, arm64 QEMU + libraries, L2 kernel${rt ? 's (generic + PREEMPT_RT)' : ''} and initramfs`);
@@ -205,5 +216,5 @@ export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[
   }
   log(`built ${Object.keys(artifacts).length} artifacts (${Date.now() - t} ms)`);
   await rm(paths.staging, { recursive: true, force: true });
-  return { artifacts };
+  return { artifacts, rtos: { gcc: rtos.compiler.gcc, version: rtos.compiler.version, recipe: rtos.recipe } };
 };

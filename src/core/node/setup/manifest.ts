@@ -33,6 +33,8 @@ export const manifestSchema = z.strictObject({
   hostQemu: z.strictObject({ path: z.string(), version: z.string() }),
   debs: z.array(debEntrySchema),
   artifacts: z.record(z.string(), artifactSchema),
+  /** How the rtos image (artifact "rtos") was built: cross compiler and input recipe hash. */
+  rtos: z.strictObject({ gcc: z.string(), version: z.string(), recipe: z.string() }).optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 export type DebEntry = z.infer<typeof debEntrySchema>;

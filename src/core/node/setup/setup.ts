@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { InfrastructureError } from '../../common/model/errors.js';
 import { aptUpdate, guestAptConfig, readOsRelease, systemArchive } from './apt.js';
 import { buildArtifacts, downloadDebs, KERNEL_ABI, recipeHash, recordDebs, resolvePackageSpecs, verifyArtifacts, verifyDebs } from './guest-image.js';
+import { ensureCrossCompiler } from './cross-compiler.js';
 import { ensureHostQemu, type HostQemu } from './host-qemu.js';
 import { readManifest, writeManifest, type Manifest } from './manifest.js';
 import { cachePaths, type CachePaths } from './paths.js';
@@ -46,6 +47,13 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
   try {
     hostQemu = await ensureHostQemu(paths.aptHost, { check: opts.check, log, ...(opts.signal ? { signal: opts.signal } : {}) });
     log(`host emulator: ${hostQemu.path} ${hostQemu.version}`);
+  } catch (e) {
+    if (!opts.check) throw e;
+    problems.push(e instanceof Error ? e.message : String(e));
+  }
+  try {
+    const cc = await ensureCrossCompiler({ check: opts.check, log, ...(opts.signal ? { signal: opts.signal } : {}) });
+    log(`cross compiler: ${cc.gcc} ${cc.version}`);
   } catch (e) {
     if (!opts.check) throw e;
     problems.push(e instanceof Error ? e.message : String(e));
@@ -97,7 +105,7 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
   }
   // 2. artifacts
   const t = Date.now();
-  const { artifacts } = await buildArtifacts(paths, debs, log, opts.signal);
+  const { artifacts, rtos } = await buildArtifacts(paths, debs, log, opts.signal);
   actions.push('built the guest image set');
   const manifest: Manifest = {
     manifestVersion: 1,
@@ -108,6 +116,7 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
     hostQemu: { path: hostQemu.path, version: hostQemu.version },
     debs,
     artifacts,
+    rtos,
   };
   await writeManifest(paths.manifest, manifest);
   log(`manifest written: ${paths.manifest}`);

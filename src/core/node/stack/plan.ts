@@ -4,6 +4,7 @@
 // a guest shell.
 import { InputError, assertNever } from '../../common/model/errors.js';
 import type { Guest, ValidTopology } from '../../common/model/topology.js';
+import { rtosCommandLineWords } from '../../common/rtos/params.js';
 
 /** arm64 COMMAND_LINE_SIZE. */
 export const MAX_KERNEL_CMDLINE = 2048;
@@ -69,10 +70,39 @@ export const effectiveServer = (g: Guest): { budgetUs: number; periodUs: number;
   return { budgetUs: s.budgetUs * scale, periodUs: s.periodUs * scale, scale };
 };
 
-/** The Linux stand-in for an rtos guest (until issue 4's bare-metal image exists) cannot boot in
- * less: the uncompressed 49 MiB kernel Image alone fills a 64 MiB guest (measured: no output). */
-export const RTOS_STANDIN_MIN_MIB = 192;
-export const bootedMemoryMiB = (g: Guest): number => (g.os === 'rtos' ? Math.max(g.memoryMiB, RTOS_STANDIN_MIN_MIB) : g.memoryMiB);
+/** QEMU refuses to place the DTB in less (docs/rtos.md). */
+export const RTOS_MIN_MIB = 8;
+/** Memory the guest's VM gets: exactly what the topology declares. */
+export const bootedMemoryMiB = (g: Guest): number => g.memoryMiB;
+
+/** Heartbeat period of rtos guests in a run, ms of guest time (docs/rtos.md: 100–500 ms for L2 guests:
+ * every console character of an L2 guest is a trap through two levels). */
+export const RTOS_HEARTBEAT_MS = 500;
+
+/** Task names never reach a guest: task k of a guest is "t<k>" on its command line; the host maps back. */
+export const rtosTaskName = (k: number): string => `t${k}`;
+
+/** The rtos guest's words (rtosCommandLineWords, from validated values) as one nb_r<i> word of the L0
+ * command line: words joined by '+', which L1 turns back into blanks. */
+export const rtosGuestWord = (g: Guest, i: number, runMs: number, panic: boolean): string => {
+  if (g.memoryMiB < RTOS_MIN_MIB) throw new InputError(`guest "${g.name}": memoryMiB = ${g.memoryMiB}, but an rtos guest VM needs at least ${RTOS_MIN_MIB} MiB (QEMU places the device tree there)`);
+  const words = rtosCommandLineWords({
+    tasks: (g.tasks ?? []).map((t, k) => ({
+      name: rtosTaskName(k),
+      periodUs: t.periodUs,
+      wcetUs: t.wcetUs,
+      ...(t.deadlineUs !== undefined ? { deadlineUs: t.deadlineUs } : {}),
+      priority: t.priority,
+      ...(t.vcpu !== undefined ? { vcpu: t.vcpu } : {}),
+    })),
+    runMs,
+    heartbeatMs: RTOS_HEARTBEAT_MS,
+    // the runner's unplanned-crash hook: panic at the scheduler start and power off
+    ...(panic ? { panicAfterMs: 0, panicMode: 'off' as const } : {}),
+  });
+  for (const w of words) if (!/^nb_[a-z_]+=[a-z0-9:,_-]*$/.test(w)) throw new Error(`unexpected rtos word ${JSON.stringify(w)}`);
+  return `nb_r${i}=${words.join('+')}`;
+};
 
 export const guestSpecWord = (g: Guest, i: number): string => {
   const cy = g.workload?.cyclictest;
@@ -93,6 +123,17 @@ export const guestSpecWord = (g: Guest, i: number): string => {
   return `nb_g${i}=${fields.join(',')}`;
 };
 
+/**
+ * Deterministic (virtual-time) mode. `shift=0`: one instruction = 1 ns of virtual time, single-threaded
+ * round-robin TCG. `sleep=off`: when every vCPU idles, virtual time jumps to the next timer instead
+ * of following the host clock (with the default sleep=on, idle time passes at host speed and the
+ * figures change run to run: docs/rtos.md measured 3–30 ms timer latency). `-seed`: QEMU's guest RNG
+ * (FEAT_RNG RNDR, the DTB's kaslr-seed/rng-seed) from a fixed seed instead of the host's entropy;
+ * `-rtc clock=vm` with a fixed base: the PL031 date (mixed into the guest kernels' entropy pool) from
+ * virtual time, not from the host clock.
+ */
+export const DETERMINISTIC_ARGS = ['-icount', 'shift=0,sleep=off', '-seed', '1', '-rtc', 'base=2025-01-01T00:00:00,clock=vm'] as const;
+
 export interface StackOptions {
   readonly timing: 'fast' | 'deterministic';
   /** Seconds each guest stays up after its workloads (KVM counters are sampled meanwhile). */
@@ -101,6 +142,8 @@ export interface StackOptions {
   readonly sampleIntervalS: number;
   /** Test-only: index of a guest that panics right after its ready marker. */
   readonly panicGuest?: number;
+  /** Run length of rtos guests, ms of guest time. */
+  readonly rtosRunMs: number;
   readonly kernel: string;
   readonly initrd: string;
   readonly qemu: string;
@@ -124,6 +167,7 @@ export const planStack = (t: ValidTopology, o: StackOptions): StackPlan => {
     `nb_l1=${t.hypervisor.vcpus},${t.hypervisor.memoryMiB}`,
     `nb_n=${t.guests.length}`,
     ...t.guests.map(guestSpecWord),
+    ...t.guests.flatMap((g, i) => (g.os === 'rtos' ? [rtosGuestWord(g, i, o.rtosRunMs, o.panicGuest === i)] : [])),
     `nb_hold=${Math.max(0, Math.round(o.holdS))}`,
     `nb_si=${Math.max(1, Math.round(o.sampleIntervalS))}`,
     ...(o.panicGuest !== undefined ? [`nb_panic=${o.panicGuest}`] : []),
@@ -143,7 +187,7 @@ export const planStack = (t: ValidTopology, o: StackOptions): StackPlan => {
     '-cpu', ca,
     '-smp', String(t.host.cores),
     '-m', String(t.host.memoryMiB),
-    ...(o.timing === 'deterministic' ? ['-icount', 'shift=0'] : []),
+    ...(o.timing === 'deterministic' ? DETERMINISTIC_ARGS : []),
     '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-net', 'none',
     '-serial', 'stdio',
     '-kernel', o.kernel,
