@@ -91,3 +91,43 @@ guests:
       - { name: brake-monitor, periodUs: 1000, wcetUs: 100, priority: 90 }
       - { name: torque-arbiter, periodUs: 5000, wcetUs: 600, deadlineUs: 4000, priority: 80 }
 `;
+
+/** Isolation probes on one run (fast timing): a Linux → Linux channel through the L1 relay, a channel
+ * from the rtos guest (probed from the relay side) and one into it (answered by the relay); ivi
+ * stresses during the stress phase; gw is panicked on purpose after it. */
+export const ISOLATION = `
+apiVersion: nestbed/v1
+kind: Topology
+name: it-isolation
+host: { cpu: ampereone, cores: 2, memoryMiB: 3072, timing: deterministic }
+hypervisor: { kind: kvm, vcpus: 2, memoryMiB: 1536 }
+guests:
+  - name: safety
+    role: safety
+    asil: D
+    os: rtos
+    vcpus: 1
+    pin: [1]
+    memoryMiB: 64
+    tasks:
+      - { name: brake-monitor, periodUs: 1000, wcetUs: 100, priority: 90 }
+  - name: ivi
+    role: infotainment
+    asil: QM
+    os: linux
+    vcpus: 1
+    pin: [0]
+    memoryMiB: 192
+    workload: { stress: { cpu: 1 } }
+  - name: gw
+    role: gateway
+    asil: QM
+    os: linux
+    vcpus: 1
+    pin: [0]
+    memoryMiB: 192
+channels:
+  - { from: ivi, to: gw, kind: vsock, port: 5000 }
+  - { from: safety, to: ivi, kind: vsock, port: 5001 }
+  - { from: gw, to: safety, kind: vsock, port: 5002 }
+`;

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runEventSchema, type RunEvent } from '../../src/core/common/model/run-events.js';
 import { runResultsSchema } from '../../src/core/common/model/run-results.js';
 import { runTopology } from '../../src/core/node/run/runner.js';
-import { CACHE, ensureSetup, liveEmulators, LINUX_AND_RTOS, tempRunDir, TWO_GUESTS, validTopology } from './helpers.js';
+import { CACHE, ensureSetup, ISOLATION, liveEmulators, LINUX_AND_RTOS, tempRunDir, TWO_GUESTS, validTopology } from './helpers.js';
 import type { RunResults } from '../../src/core/common/model/run-results.js';
 
 /** The virtual-time (guest clock) figures of a run that deterministic mode must reproduce. */
@@ -105,6 +105,66 @@ describe.sequential('nestbed run (real nested stack)', () => {
     expect(fb).toEqual(fa);
     expect(await liveEmulators()).toEqual([]);
   }, 10 * MIN);
+
+  it('isolation on one run: declared channels work, undeclared ones are refused, a planned panic is contained, idle vs stress latency', async () => {
+    const topology = await validTopology(ISOLATION);
+    const outDir = await tempRunDir('isolation');
+    const { results } = await runTopology({
+      topology,
+      outDir,
+      cacheRoot: CACHE,
+      holdS: 1,
+      isolation: { idleS: 3, stressS: 3, faultGuest: 'gw', afterFaultS: 2 },
+    });
+    process.stderr.write(`isolation results:\n${JSON.stringify({ channels: results.channels, isolation: results.isolation }, null, 1)}\n`);
+    expect(results.failure).toBeUndefined();
+    expect(results.status).toBe('ok');
+    expect(runResultsSchema.parse(JSON.parse(await readFile(join(outDir, 'results.json'), 'utf8')))).toEqual(results);
+    // (c) channels: each declared one answers, each undeclared attempt is refused
+    const ch = results.channels;
+    expect(ch.realised).toBe(true);
+    expect(ch.probes?.map((p) => [`${p.from}→${p.to}:${p.port}`, p.probedFrom, p.endsAtRelay, p.ok])).toEqual([
+      ['ivi→gw:5000', 'guest', false, true],
+      ['safety→ivi:5001', 'l1-relay', false, true],
+      ['gw→safety:5002', 'guest', true, true],
+    ]);
+    expect(ch.undeclared?.length).toBeGreaterThanOrEqual(3);
+    expect(ch.undeclared?.every((u) => u.refused)).toBe(true);
+    expect(ch.undeclared?.some((u) => u.via === 'direct')).toBe(true);
+    expect(ch.relayLog?.some((l) => l.action === 'fwd')).toBe(true);
+    expect(ch.relayLog?.some((l) => l.action === 'deny')).toBe(true);
+    // (a) the planned panic: seen, reported by L1 as a VMM exit, the others kept running
+    const f = results.isolation?.fault;
+    expect(f?.guest).toBe('gw');
+    expect(f?.panicSeen).toBe(true);
+    expect(f?.panicLine).toMatch(/Kernel panic/);
+    expect(f?.vmmExit?.code).toBeTypeOf('number');
+    expect(f?.others.map((o) => [o.guest, o.keptRunning])).toEqual([
+      ['safety', true],
+      ['ivi', true],
+    ]);
+    const safetyRow = f?.others.find((o) => o.guest === 'safety');
+    expect(safetyRow?.heartbeatsInWindow).toBeGreaterThan(0);
+    expect(safetyRow?.heartbeatMaxGapS).toBeLessThan(3);
+    expect(results.guests[0]?.rtos?.outcome).toBe('completed');
+    // (e) interference: both windows measured, the ratio recorded
+    const i = results.isolation?.interference;
+    expect(i?.guest).toBe('safety');
+    expect(i?.stressGuests).toEqual(['ivi']);
+    expect(i?.idle.heartbeats).toBeGreaterThan(0);
+    expect(i?.stress.heartbeats).toBeGreaterThan(0);
+    expect(i?.maxIntervalRatio).toBeGreaterThan(0);
+    expect(i?.stress.jobs).toBeGreaterThan(0);
+    expect(i?.missesPerKJobs.stress).not.toBeNull();
+    expect(results.isolation?.phases.map((p) => p.name)).toEqual(['probe', 'idle', 'stress', 'spatial', 'fault', 'end']);
+    // (b) spatial: ivi read an address outside its RAM; whatever happened stayed inside ivi
+    const sp = results.isolation?.spatial;
+    expect(sp?.guest).toBe('ivi');
+    expect(sp?.address).toMatch(/^0x[0-9a-f]+$/);
+    expect(sp?.guestAliveAfter).toBe(true);
+    expect(sp?.others.map((o) => [o.guest, o.keptRunning])).toEqual([['safety', true]]);
+    expect(await liveEmulators()).toEqual([]);
+  }, 8 * MIN);
 
   it('ends the run at once when a guest panics, with the console tail', async () => {
     const topology = await validTopology(TWO_GUESTS);

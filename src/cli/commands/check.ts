@@ -1,28 +1,28 @@
 // `nestbed check <topology>`: validate, run on the nested stack, judge every measurement against the
 // ECU profile and the topology's budgets. The verdict command for CI.
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { judgeRun } from '../../core/common/checks/judge.js';
 import { ExitCode } from '../../core/common/model/exit-code.js';
-import { InputError } from '../../core/common/model/errors.js';
-import { TIMING_MODES } from '../../core/common/model/topology.js';
+import { TIMING_MODES, type ValidTopology } from '../../core/common/model/topology.js';
 import { formatCheckHtml } from '../../core/common/report/check-html.js';
 import { formatCheckJunit, formatCheckSarif, formatCheckText } from '../../core/common/report/check-formats.js';
-import { unreadableTopology, validateTopology } from '../../core/common/validate/validate-topology.js';
 import { writeFileAtomic } from '../../core/node/fs-atomic.js';
 import { loadProfiles } from '../../core/node/profiles.js';
 import { runTopology } from '../../core/node/run/runner.js';
 import { cacheRoot } from '../../core/node/setup/paths.js';
-import { readSourceFile } from '../../core/node/source-file.js';
 import { commonOptions, type CommandSpec } from '../command.js';
 import { emit, formatOption, outputFileOption, profileOption } from '../output.js';
 import { toolVersion } from '../version.js';
 import { unknownProfile } from './profiles.js';
-import { formatRunEvent } from './run.js';
+import { ISOLATION_PHASE_S, runDirFor, stageLines, timeoutSeconds, validateForRun } from '../run-support.js';
 
 const FORMATS = ['text', 'json', 'junit', 'sarif', 'html'] as const;
 type Format = (typeof FORMATS)[number];
 
-const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+/** The guest `check` panics to test fault containment: the first QM Linux guest, if the topology has
+ * one besides other guests (there must be someone left to keep running). */
+export const faultVictim = (t: ValidTopology): string | undefined =>
+  t.guests.length > 1 ? t.guests.find((g) => g.asil === 'QM' && g.os !== 'rtos')?.name : undefined;
 
 export const checkCommand: CommandSpec = {
   name: 'check',
@@ -35,6 +35,7 @@ export const checkCommand: CommandSpec = {
     timing: { type: 'string', choices: [...TIMING_MODES], description: 'deterministic (default for verdicts: virtual time) or fast (wall clock, indicative).', valueName: 'mode' },
     timeout: { type: 'string', description: 'Hard bound for the run, seconds (default 900).', valueName: 's' },
     out: { type: 'string', description: 'Run directory (default: runs/<name>-<time>); report.html is written there too.', valueName: 'dir' },
+    'no-isolation': { type: 'boolean', description: 'Skip the isolation probes (channel probes, idle vs stress, out-of-RAM read, a QM guest panicked mid-run).' },
     ...commonOptions,
   },
   run: async ({ positionals, options }, io) => {
@@ -42,34 +43,26 @@ export const checkCommand: CommandSpec = {
     const { profiles } = await loadProfiles();
     const profileOverride = options['profile'] as string | undefined;
     if (profileOverride !== undefined && !profiles.has(profileOverride)) return unknownProfile(io, profileOverride, profiles);
-    const timeoutS = options['timeout'] === undefined ? 900 : Number(options['timeout']);
-    if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new InputError(`--timeout ${String(options['timeout'])}: expected a positive number of seconds`);
-
-    const read = await readSourceFile(resolve(io.cwd, file));
-    const v = read.ok ? validateTopology(read.text, { profiles, ...(profileOverride ? { profileOverride } : {}) }) : unreadableTopology(read.diagnostic);
-    if (!v.valid || !read.ok) {
-      for (const d of v.diagnostics.filter((x) => x.severity === 'error')) io.stderr.write(`${file}:${d.line}:${d.column}: error ${d.code}: ${d.message}\n`);
-      io.stderr.write(`${file}: static validation failed; nothing was run (see "nestbed validate ${file}")\n`);
-      return v.malformed ? ExitCode.InvalidInput : ExitCode.CheckFailed;
-    }
+    const timeoutS = timeoutSeconds(options['timeout'], 900);
+    const checked = await validateForRun(io, file, profiles, profileOverride);
+    if ('exit' in checked) return checked.exit;
+    const { validation: v, text: topologyText } = checked;
     const quiet = options['quiet'] === true;
     const verbose = options['verbose'] === true;
     const timing = (options['timing'] as 'fast' | 'deterministic' | undefined) ?? 'deterministic';
-    const outDir = resolve(io.cwd, (options['out'] as string | undefined) ?? join('runs', `${v.valid.name}-${stamp(new Date())}`));
+    const outDir = runDirFor(io, v.valid.name, options['out'] as string | undefined);
+    const victim = faultVictim(v.valid);
     const { results, runDir } = await runTopology({
       topology: v.valid,
-      topologyText: read.text,
+      topologyText,
       topologyFile: file,
       outDir,
       cacheRoot: cacheRoot(io.env),
       timing,
       timeoutS,
+      ...(options['no-isolation'] ? {} : { isolation: { idleS: ISOLATION_PHASE_S, stressS: ISOLATION_PHASE_S, spatial: true, ...(victim ? { faultGuest: victim } : {}) } }),
       signal: io.signal,
-      onEvent: (e) => {
-        if (quiet && e.type !== 'failure') return;
-        const line = formatRunEvent(e, verbose);
-        if (line) io.stderr.write(`${line}\n`);
-      },
+      onEvent: stageLines(io, quiet, verbose),
     });
     const shown = relative(io.cwd, runDir) || runDir;
     if (results.status === 'cancelled') {

@@ -156,3 +156,68 @@ describe('judge: rtos guests', () => {
     expect(check(judge({ text: rtosTopology, results }), 'scheduling', 'two').verdict).toBe('fail');
   });
 });
+
+describe('judge: isolation probes', () => {
+  const withChannels = (ok: boolean, refused: boolean): RunResults => {
+    const results = clone();
+    results.channels = {
+      declared: ['one→two:5000'],
+      realised: true,
+      note: 'vsock + L1 relay',
+      probes: [{ from: 'one', to: 'two', port: 5000, ok, detail: ok ? 'echo answered' : 'connection timed out', probedFrom: 'guest', endsAtRelay: false }],
+      undeclared: [{ from: 'two', to: 'one', port: 5001, via: 'relay', refused, detail: refused ? 'ECONNRESET' : 'connected' }],
+    };
+    return results;
+  };
+
+  it('channels: declared works and undeclared is refused → pass', () => {
+    expect(check(judge({ results: withChannels(true, true) }), 'isolation.channels')).toMatchObject({ verdict: 'pass', message: '1 declared channel(s) answered, 1 undeclared attempt(s) refused' });
+  });
+  it('channels: an undeclared connection that gets through fails', () => {
+    expect(check(judge({ results: withChannels(true, false) }), 'isolation.channels').message).toBe('an undeclared connection was NOT refused: two → one:5001 (relay: connected)');
+  });
+  it('channels: a declared channel that does not answer fails', () => {
+    expect(check(judge({ results: withChannels(false, true) }), 'isolation.channels').verdict).toBe('fail');
+  });
+
+  const withFault = (keptRunning: boolean, vmmExit: boolean): RunResults => {
+    const results = clone();
+    results.isolation = {
+      phases: [],
+      fault: {
+        guest: 'two',
+        injectedAtMs: 50_000,
+        panicSeen: true,
+        panicAtMs: 50_300,
+        vmmExit: vmmExit ? { code: 0, atMs: 50_900 } : null,
+        windowS: 6,
+        others: [{ guest: 'one', os: 'linux', keptRunning, evidence: keptRunning ? 'agent event 3.1 s after the fault' : 'no event after the fault' }],
+      },
+      notes: [],
+    };
+    return results;
+  };
+  it('fault containment: the victim dies, L1 reports it, the others keep running → pass', () => {
+    const c = check(judge({ results: withFault(true, true) }), 'isolation.fault-containment');
+    expect(c.verdict).toBe('pass');
+    expect(c.message).toBe('two panicked, L1 reported its VMM exit (code 0); one kept running (agent event 3.1 s after the fault)');
+  });
+  it('fault containment: a guest taken down, or no exit reported, fails', () => {
+    expect(check(judge({ results: withFault(false, true) }), 'isolation.fault-containment').message).toBe("two's panic took down one (no event after the fault)");
+    expect(check(judge({ results: withFault(true, false) }), 'isolation.fault-containment').verdict).toBe('fail');
+  });
+
+  it('interference: the ratio is the measured value; more misses under stress fail', () => {
+    const results = clone();
+    const window = (misses: number) => ({ fromMs: 0, toMs: 6000, heartbeats: 12, maxIntervalS: 0.5, meanIntervalS: 0.5, jobs: 1000, deadlineMisses: misses });
+    results.isolation = {
+      phases: [],
+      interference: { guest: 'one', metric: 'heartbeat interval max', timeBase: 'virtual (icount)', stressGuests: ['two'], idle: window(0), stress: window(5), maxIntervalRatio: 1.8, missesPerKJobs: { idle: 0, stress: 5 } },
+      notes: [],
+    };
+    const c = check(judge({ results }), 'isolation.interference', 'one');
+    expect(c).toMatchObject({ verdict: 'fail', measured: { value: 1.8, unit: 'ratio (stress/idle)' } });
+    results.isolation.interference!.missesPerKJobs = { idle: 0, stress: 0 };
+    expect(check(judge({ results }), 'isolation.interference', 'one').verdict).toBe('pass');
+  });
+});

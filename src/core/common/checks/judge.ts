@@ -9,7 +9,7 @@ import type { GuestResult, RunResults } from '../model/run-results.js';
 import type { Guest, Topology } from '../model/topology.js';
 import { compareWithBounds } from '../rtos/bounds.js';
 
-/** QEMU `-icount shift=0`: one emulated instruction advances virtual time by 1 ns. */
+/** QEMU `-icount shift=0` (sleep=off): one emulated instruction advances virtual time by 1 ns. */
 export const ICOUNT_INSTRUCTIONS_PER_US = 1000;
 
 /** Architecture level of the emulated L0 core presets (what guests can at most see). */
@@ -57,12 +57,16 @@ export const timingModelText = (timing: 'fast' | 'deterministic', profile: EcuPr
   const ecu = profile && c
     ? ` ECU-equivalent time = instructions ÷ (${c.mhz} MHz × IPC ${profile.cpu.ipc ?? 1} of ${c.core}, ${profile.provenance['cpu.ipc'] ?? 'IPC 1 assumed'}) = virtual time × ${ecuScale(profile)!.toFixed(3)}.`
     : ' No ECU profile: figures stay in virtual time.';
-  return `deterministic: QEMU -icount shift=0 gives guest virtual time (1 emulated instruction = 1 ns, at every level).${ecu} Instructions the emulated L0/L1 execute to handle nested traps count too, so ECU-equivalent figures over-estimate a native boot.`;
+  return `deterministic: QEMU -icount shift=0,sleep=off with a fixed RNG seed and VM-clock RTC gives reproducible guest virtual time (1 emulated instruction = 1 ns, idle time skipped, at every level).${ecu} Instructions the emulated L0/L1 execute to handle nested traps count too, so ECU-equivalent figures over-estimate a native boot.`;
 };
 
 const fig = (value: number, unit: string, timeBase?: Figure['timeBase']): Figure => (timeBase ? { value, unit, timeBase } : { value, unit });
 
 const timeVerdict = (over: boolean, deterministic: boolean): Verdict => (!over ? 'pass' : deterministic ? 'fail' : 'warn');
+
+/** Which span a boot figure covers: host wall time from the VMM start in L1; the guest's own clock
+ * from its first instruction (rtos: its counter starts with the VM) or from kernel start (Linux). */
+const phaseOf = (g: Guest, f: Figure): string => (f.timeBase === 'host-wall' || g.os === 'rtos' ? 'VM start → ready' : 'kernel start → ready, VMM start-up excluded');
 
 const bootCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: JudgeInput, deterministic: boolean): CheckResult => {
   const budget = budgetFor(g, gi, 'bootMs', input.profile);
@@ -87,7 +91,7 @@ const bootCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: Judg
     budget: fig(budget.value, 'ms'),
     budgetSource: budget.source,
     ...(indicative ? { indicative } : {}),
-    message: `${g.name} ready after ${measured.value} ms (${measured.timeBase}${measured.timeBase === 'ecu-equivalent' ? ', kernel start → ready' : ', VM start → ready'}) ${measured.value > budget.value ? '>' : '≤'} bootMs ${budget.value}`,
+    message: `${g.name} ready after ${measured.value} ms (${measured.timeBase}, ${phaseOf(g, measured)}) ${measured.value > budget.value ? '>' : '≤'} bootMs ${budget.value}`,
     details,
   };
 };
@@ -222,27 +226,109 @@ const stackChecks = (results: RunResults): CheckResult[] => [
   },
 ];
 
-const ISOLATION_CHECKS = ['isolation.fault-containment', 'isolation.spatial', 'isolation.channels', 'isolation.pinning', 'isolation.interference'] as const;
+const channelsCheck = (results: RunResults): CheckResult => {
+  const id = 'isolation.channels';
+  const c = results.channels;
+  const probes = c.probes ?? [];
+  const undeclared = c.undeclared ?? [];
+  if (!c.realised || (probes.length === 0 && undeclared.length === 0)) return { id, verdict: 'skipped', message: `channels were not probed in this run: ${c.note}` };
+  const broken = probes.filter((p) => !p.ok);
+  const leaked = undeclared.filter((u) => !u.refused);
+  const details = { probes, undeclared, mechanism: c.mechanism };
+  if (leaked.length > 0) {
+    return { id, verdict: 'fail', message: `an undeclared connection was NOT refused: ${leaked.map((u) => `${u.from} → ${u.to}:${u.port} (${u.via}: ${u.detail})`).join('; ')}`, details };
+  }
+  if (broken.length > 0) {
+    return { id, verdict: 'fail', message: `declared channel(s) did not work: ${broken.map((p) => `${p.from} → ${p.to}:${p.port} (${p.detail})`).join('; ')}`, details };
+  }
+  const relayOnly = probes.filter((p) => p.probedFrom !== 'guest' || p.endsAtRelay).length;
+  return {
+    id,
+    verdict: 'pass',
+    message: `${probes.length} declared channel(s) answered, ${undeclared.length} undeclared attempt(s) refused${relayOnly ? ` (${relayOnly} probed only up to L1's relay: an rtos end has no vsock)` : ''}`,
+    details,
+  };
+};
 
-const isolationChecks = (input: JudgeInput): CheckResult[] =>
-  ISOLATION_CHECKS.map((id) => {
-    if (id === 'isolation.pinning') {
-      const rows = input.topology.guests.map((g) => {
-        const r = input.results.guests.find((x) => x.name === g.name);
-        return { guest: g.name, pin: g.pin, applied: r?.pinApplied };
-      });
-      const recorded = rows.filter((x) => x.applied !== undefined);
-      if (recorded.length === 0) return { id, verdict: 'skipped' as const, message: 'vCPU thread affinity was not read back in this run' };
-      const wrong = recorded.filter((x) => x.pin.some((h, k) => x.applied![String(k)] !== undefined && parseInt(x.applied![String(k)]!, 16) !== 1 << h));
-      return {
-        id,
-        verdict: wrong.length ? ('fail' as const) : ('pass' as const),
-        message: wrong.length ? `vCPU threads not pinned as declared: ${wrong.map((w) => `${w.guest} (pin ${w.pin.join(',')}, affinity ${JSON.stringify(w.applied)})`).join('; ')}` : `every guest vCPU thread's L1 affinity matches its pin (${recorded.length} guests read back)`,
-        details: { rows },
-      };
-    }
-    return { id, verdict: 'skipped' as const, message: 'not exercised by this run (the isolation probes are not implemented yet)' };
+/** A guest that keeps running must not stall longer than two heartbeat periods. */
+const HEARTBEAT_GAP_FACTOR = 2;
+
+const faultCheck = (results: RunResults): CheckResult => {
+  const id = 'isolation.fault-containment';
+  const f = results.isolation?.fault;
+  if (!f) return { id, verdict: 'skipped', message: 'no fault was injected in this run (nestbed run --inject-panic <guest>)' };
+  const details = { fault: f };
+  if (!f.panicSeen) return { id, verdict: 'fail', message: `the panic injected into ${f.guest} was not observed`, details };
+  if (!f.vmmExit) return { id, verdict: 'fail', message: `the hypervisor did not report the exit of ${f.guest}'s VMM after its panic`, details };
+  const stopped = f.others.filter((o) => !o.keptRunning);
+  if (stopped.length > 0) return { id, verdict: 'fail', message: `${f.guest}'s panic took down ${stopped.map((o) => `${o.guest} (${o.evidence})`).join(', ')}`, details };
+  const gaps = f.others.flatMap((o) => {
+    const g = results.guests.find((x) => x.name === o.guest);
+    const limitS = g?.rtos ? (HEARTBEAT_GAP_FACTOR * g.rtos.heartbeatMs) / 1000 : undefined;
+    return o.heartbeatMaxGapS != null && limitS !== undefined && o.heartbeatMaxGapS > limitS ? [`${o.guest} heartbeat gap ${o.heartbeatMaxGapS} s > ${limitS} s`] : [];
   });
+  if (gaps.length > 0) return { id, verdict: 'fail', message: `the other guests kept running but stalled across ${f.guest}'s panic: ${gaps.join('; ')}`, details };
+  return {
+    id,
+    verdict: 'pass',
+    message: `${f.guest} panicked, L1 reported its VMM exit (code ${f.vmmExit.code}); ${f.others.map((o) => `${o.guest} kept running (${o.evidence})`).join('; ')}`,
+    details,
+  };
+};
+
+const interferenceCheck = (results: RunResults): CheckResult => {
+  const id = 'isolation.interference';
+  const i = results.isolation?.interference;
+  if (!i) return { id, verdict: 'skipped', message: 'the idle-vs-stress phases were not run (nestbed run --isolation, or no QM guest declares a stress workload)' };
+  const details = { interference: i };
+  const ratio = i.maxIntervalRatio;
+  const measured = ratio !== null ? fig(Math.round(ratio * 100) / 100, 'ratio (stress/idle)') : undefined;
+  const { idle, stress } = i.missesPerKJobs;
+  const worse = idle !== null && stress !== null && stress > idle;
+  const text = `${i.guest}: ${i.metric} under the QM guests' stress (${i.stressGuests.join(', ')}) vs idle: ×${ratio === null ? '?' : ratio.toFixed(2)}; deadline misses per 1000 jobs ${idle ?? '?'} idle → ${stress ?? '?'} under stress (${i.timeBase})`;
+  return { id, guest: i.guest, verdict: worse ? 'fail' : 'pass', ...(measured ? { measured } : {}), message: worse ? `${text}: the QM load interferes with the safety guest` : text, details };
+};
+
+/** Isolation (b): a QM guest reads guest-physical memory outside its RAM; the access must stay inside
+ * that guest (a bus error, or its own VMM answering) and every other guest keeps running. */
+const spatialCheck = (results: RunResults): CheckResult => {
+  const id = 'isolation.spatial';
+  const sp = results.isolation?.spatial;
+  if (!sp) return { id, verdict: 'skipped', message: 'the out-of-RAM memory probe was not run (needs a QM Linux guest; nestbed run --isolation)' };
+  const details = { spatial: sp };
+  const down = sp.others.filter((o) => !o.keptRunning);
+  if (down.length > 0) return { id, guest: sp.guest, verdict: 'fail', message: `${sp.guest}'s read of ${sp.address} (outside its RAM) disturbed ${down.map((o) => `${o.guest} (${o.evidence})`).join(', ')}`, details };
+  return {
+    id,
+    guest: sp.guest,
+    verdict: 'pass',
+    message: `${sp.guest} read ${sp.address} outside its RAM: ${sp.outcome} (exit ${sp.exitCode}, value ${sp.value}); the fault stayed inside it${sp.guestAliveAfter ? ' and it kept running' : ''}; ${sp.others.map((o) => `${o.guest} kept running`).join(', ') || 'no other guest'}`,
+    details,
+  };
+};
+
+const pinningCheck = (input: JudgeInput): CheckResult => {
+  const id = 'isolation.pinning';
+  const rows = input.topology.guests.map((g) => {
+    const r = input.results.guests.find((x) => x.name === g.name);
+    return { guest: g.name, pin: g.pin, applied: r?.pinApplied, reservation: r?.reservation };
+  });
+  const recorded = rows.filter((x) => x.applied !== undefined);
+  if (recorded.length === 0) return { id, verdict: 'skipped', message: 'vCPU thread affinity was not read back in this run' };
+  const wrong = recorded.filter((x) => x.pin.some((h, k) => x.applied![String(k)] !== undefined && parseInt(x.applied![String(k)]!, 16) !== 1 << h));
+  const reservationErrors = rows.filter((x) => x.reservation?.error);
+  if (wrong.length > 0) return { id, verdict: 'fail', message: `vCPU threads not pinned as declared: ${wrong.map((w) => `${w.guest} (pin ${w.pin.join(',')}, affinity ${JSON.stringify(w.applied)})`).join('; ')}`, details: { rows } };
+  if (reservationErrors.length > 0) return { id, verdict: 'fail', message: `CPU reservation not applied: ${reservationErrors.map((x) => `${x.guest}: ${x.reservation!.error}`).join('; ')}`, details: { rows } };
+  return { id, verdict: 'pass', message: `every guest vCPU thread's L1 affinity matches its pin (${recorded.length} guests read back)`, details: { rows } };
+};
+
+const isolationChecks = (input: JudgeInput): CheckResult[] => [
+  faultCheck(input.results),
+  spatialCheck(input.results),
+  channelsCheck(input.results),
+  pinningCheck(input),
+  interferenceCheck(input.results),
+];
 
 export const judgeRun = (input: JudgeInput): CheckReport => {
   const { topology, results } = input;

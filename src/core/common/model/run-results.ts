@@ -155,6 +155,130 @@ export const guestResultSchema = z.strictObject({
   rtos: rtosGuestResultSchema.optional(),
 });
 
+/** Isolation (c): the channels as realised (vsock + the L1 relay) and what the probes saw. */
+export const channelsResultSchema = z.strictObject({
+  declared: z.array(z.string()),
+  realised: z.boolean(),
+  note: z.string(),
+  mechanism: z.string().optional(),
+  /** One row per declared channel, in topology order. */
+  probes: z
+    .array(
+      z.strictObject({
+        from: z.string(),
+        to: z.string(),
+        port: z.number().int(),
+        ok: z.boolean(),
+        detail: z.string(),
+        /** guest: from the `from` guest through the relay; l1-relay: from L1's relay side (`from` is an
+         * rtos guest, no vsock); none: not probed. */
+        probedFrom: z.enum(['guest', 'l1-relay', 'none']),
+        /** The `to` guest is an rtos guest (no vsock): the relay in L1 answered for it. */
+        endsAtRelay: z.boolean(),
+        attempts: z.number().int().optional(),
+        /** Guest (or L1) monotonic ms from the first attempt to the answer. */
+        ms: z.number().optional(),
+      }),
+    )
+    .optional(),
+  /** Connections the topology does not declare, attempted on purpose: each must be refused. */
+  undeclared: z
+    .array(
+      z.strictObject({
+        from: z.string(),
+        to: z.string(),
+        port: z.number().int(),
+        /** relay: to L1 (CID 2) on that port, where only the relay listens; direct: to the other guest's CID. */
+        via: z.enum(['relay', 'direct']),
+        refused: z.boolean(),
+        detail: z.string(),
+      }),
+    )
+    .optional(),
+  /** The relay's own log: every connection it forwarded (fwd), refused (deny), answered for an rtos end (end) or could not forward (fail). */
+  relayLog: z.array(z.strictObject({ action: z.string(), port: z.number().int(), fromCid: z.number().int(), toCid: z.number().int(), atMs: ms })).optional(),
+});
+
+const phaseWindowSchema = z.strictObject({
+  fromMs: ms,
+  toMs: ms,
+  heartbeats: z.number().int(),
+  /** Largest interval between consecutive heartbeats arriving in the window (guest time, s). */
+  maxIntervalS: z.number().nullable(),
+  meanIntervalS: z.number().nullable(),
+  /** Jobs completed and deadline misses during the window (from the heartbeats' running totals). */
+  jobs: z.number().int(),
+  deadlineMisses: z.number().int(),
+});
+
+export const isolationResultSchema = z.strictObject({
+  /** L1's phase markers: probe, idle, stress, fault, end (host ms, L1 uptime s). */
+  phases: z.array(z.strictObject({ name: z.string(), atMs: ms, l1UptimeS: z.number().optional() })),
+  /** Isolation (a): a planned guest panic mid-run. */
+  fault: z
+    .strictObject({
+      guest: z.string(),
+      /** Host ms when L1 sent the panic command; L1 uptime then. */
+      injectedAtMs: ms,
+      injectedL1UptimeS: z.number().optional(),
+      panicSeen: z.boolean(),
+      panicAtMs: ms.optional(),
+      panicLine: z.string().optional(),
+      /** The victim's VMM exit as reported by the hypervisor (L1), or null if it never exited. */
+      vmmExit: z.strictObject({ code: z.number().int(), atMs: ms }).nullable(),
+      /** Observation window after the injection, s (L1 time). */
+      windowS: z.number(),
+      others: z.array(
+        z.strictObject({
+          guest: z.string(),
+          os: z.string(),
+          keptRunning: z.boolean(),
+          evidence: z.string(),
+          /** rtos guests: heartbeats arriving in the window, and the largest interval spanning it (guest s). */
+          heartbeatsInWindow: z.number().int().optional(),
+          heartbeatMaxGapS: z.number().nullable().optional(),
+          /** Linux guests: host ms of their first agent event after the injection. */
+          eventAfterFaultMs: ms.optional(),
+        }),
+      ),
+    })
+    .optional(),
+  /** Isolation (b): a QM guest read guest-physical memory outside its RAM (busybox devmem on /dev/mem). */
+  spatial: z
+    .strictObject({
+      guest: z.string(),
+      /** Guest-physical address read: 16 MiB above the end of the guest's System RAM (/proc/iomem). */
+      address: z.string(),
+      /** devmem's exit code (135 = killed by SIGBUS) and what it printed. */
+      exitCode: z.number().int(),
+      value: z.string(),
+      outcome: z.string(),
+      atMs: ms,
+      /** The probing guest answered a later ping (it survived its own probe). */
+      guestAliveAfter: z.boolean(),
+      others: z.array(z.strictObject({ guest: z.string(), keptRunning: z.boolean(), evidence: z.string() })),
+    })
+    .optional(),
+  /** Isolation (e): the safety guest's latency with the QM guests idle vs under their declared stress. */
+  interference: z
+    .strictObject({
+      guest: z.string(),
+      metric: z.string(),
+      timeBase: z.string(),
+      stressGuests: z.array(z.string()),
+      idle: phaseWindowSchema,
+      stress: phaseWindowSchema,
+      /** stress.maxIntervalS / idle.maxIntervalS (null when either is missing). */
+      maxIntervalRatio: z.number().nullable(),
+      /** Deadline misses per 1000 jobs, stress vs idle. */
+      missesPerKJobs: z.strictObject({ idle: z.number().nullable(), stress: z.number().nullable() }),
+      /** missesPerKJobs.stress / missesPerKJobs.idle (null when idle had no miss or a window no job). */
+      missRateRatio: z.number().nullable().optional(),
+    })
+    .optional(),
+  notes: z.array(z.string()),
+});
+
 export const runResultsSchema = z.strictObject({
   resultsVersion: z.literal(RUN_RESULTS_VERSION),
   kind: z.literal('nestbed-run'),
@@ -184,10 +308,15 @@ export const runResultsSchema = z.strictObject({
   l1: levelResultSchema,
   guests: z.array(guestResultSchema),
   warnings: z.array(z.string()),
-  channels: z.strictObject({ declared: z.array(z.string()), realised: z.boolean(), note: z.string() }),
+  channels: channelsResultSchema,
+  /** Isolation probes sequenced by L1 (phases, planned fault, interference); absent when not run. */
+  isolation: isolationResultSchema.optional(),
   artifacts: z.record(z.string(), z.strictObject({ file: z.string(), sha256: z.string() })),
 });
 export type RunResults = z.infer<typeof runResultsSchema>;
 export type GuestResult = z.infer<typeof guestResultSchema>;
 export type RtosGuestResult = z.infer<typeof rtosGuestResultSchema>;
 export type LevelResult = z.infer<typeof levelResultSchema>;
+export type ChannelsResult = z.infer<typeof channelsResultSchema>;
+export type IsolationResult = z.infer<typeof isolationResultSchema>;
+export type PhaseWindow = z.infer<typeof phaseWindowSchema>;

@@ -119,6 +119,20 @@ const parityTable = (r: CheckReport): string => {
   return `<table class="parity"><thead>${head}</thead><tbody>${body}</tbody></table><p class="legend"><span class="missing-key"></span>missing on the guest (fail) <span class="extra-key"></span>extra vs the ECU (warning)</p>`;
 };
 
+/** Observed rtos response times next to the analytic bounds of validate. */
+const schedulingTable = (r: CheckReport): string => {
+  const checks = r.checks.filter((c) => c.id === 'scheduling' && Array.isArray((c.details as { rows?: unknown } | undefined)?.rows));
+  if (checks.length === 0) return '';
+  const body = checks
+    .flatMap((c) =>
+      ((c.details as { rows: Array<{ name: string; deadlineUs: number; boundUs: number | null; observedMaxUs: number | null; observedP99Us: number | null; deadlineMisses: number | null; jobs: number | null; verdict: string }> }).rows).map(
+        (x) => `<tr class="${x.verdict === 'within' && !x.deadlineMisses ? 'pass' : 'fail'}"><td>${esc(c.guest ?? '')}</td><td>${esc(x.name)}</td><td>${x.deadlineUs}</td><td>${x.boundUs ?? '∞'}</td><td>${x.observedMaxUs ?? '–'}</td><td>${x.observedP99Us ?? '–'}</td><td>${x.jobs ?? '–'}</td><td>${x.deadlineMisses ?? '–'}</td><td>${esc(x.verdict)}</td></tr>`,
+      ),
+    )
+    .join('\n');
+  return `<h2>Scheduling: observed vs analytic</h2><table class="sched"><thead><tr><th>guest</th><th>task</th><th>deadline µs</th><th>analytic bound µs</th><th>observed max µs</th><th>p99 µs</th><th>jobs</th><th>misses</th><th></th></tr></thead><tbody>${body}</tbody></table>`;
+};
+
 export const formatCheckHtml = (r: CheckReport, results: RunResults | undefined): string => {
   const latency = results
     ? results.guests
@@ -150,6 +164,7 @@ figure{display:inline-block;margin:0 16px 8px 0} pre{background:#f6f8fa;padding:
 <div class="summary">${esc(r.command)} against ${esc(r.profile ?? 'no profile')} · timing <b>${esc(r.timing)}</b> · <span style="color:${COLORS.pass}">${pass} pass</span> · <span style="color:${COLORS.fail}">${fail} fail</span> · <span style="color:${COLORS.warn}">${warn} warn</span> · ${skipped} skipped</div>
 <h2>Verdicts</h2>${verdictTable(r)}
 ${results ? `<h2>Boot timeline</h2>${bootGantt(results)}` : ''}
+${schedulingTable(r)}
 ${latency ? `<h2>Timer latency</h2>${latency}` : ''}
 ${results ? `<h2>Memory</h2>${memoryBars(r, results)}` : ''}
 <h2>Native parity: ISA features</h2>${parityTable(r)}

@@ -5,6 +5,32 @@ import type { GuestResult, LevelResult, RtosGuestResult } from '../../common/mod
 import { parseRtosEvent, summarizeRtosRun, type RtosEvent } from '../../common/rtos/console.js';
 import type { DemuxedLine } from './demux.js';
 import { effectiveServer, RTOS_HEARTBEAT_MS, rtosTaskName } from '../stack/plan.js';
+import type { ChannelPlan } from '../stack/channels.js';
+
+/** Probe outcome as the agent printed it: vsock-probe's status, attempts and ms. */
+export interface ProbeRecord {
+  readonly status: string;
+  readonly attempts: number;
+  readonly ms: number;
+  readonly atMs: number;
+}
+export interface IsolationRecord {
+  readonly phases: { name: string; atMs: number; l1UptimeS?: number; guest?: number }[];
+  readonly relayLog: { action: string; port: number; fromCid: number; toCid: number; atMs: number }[];
+  /** channel index → result (from the `from` guest, or from L1 for an rtos `from`). */
+  readonly probes: Map<number, ProbeRecord>;
+  readonly undeclared: Map<number, ProbeRecord>;
+  /** guest index → host ms of each of its agent events. */
+  readonly guestEventMs: Map<number, number[]>;
+  /** rtos guest index → heartbeats with host arrival. */
+  readonly heartbeats: Map<number, { u: number; n: number; c: number; m: number; atMs: number }[]>;
+  /** guest index → first panic line seen on its console (host ms). */
+  readonly panicLines: Map<number, { line: string; atMs: number }>;
+  /** The spatial probe's report (isolation (b)). */
+  spatial?: { guest: number; address: string; exitCode: number; value: string; atMs: number };
+  l1VsockModules?: number;
+  l1VhostDevice?: boolean;
+}
 
 /** Event names of the rtos guest's protocol (docs/rtos.md "Output"). */
 const RTOS_EVENTS = new Set(['ready', 'hb', 'task', 'hist', 'bye', 'err', 'panic', 'fault']);
@@ -53,12 +79,16 @@ export class RunCollector {
   private readonly notes: StageNote[] = [];
   private readonly initUptime = new Map<number, number>();
   private readonly rtosEvents = new Map<number, { events: RtosEvent[]; invalid: string[] }>();
+  /** Isolation data (src/core/node/run/isolation.ts folds it into results). */
+  readonly iso: IsolationRecord = { phases: [], relayLog: [], probes: new Map(), undeclared: new Map(), guestEventMs: new Map(), heartbeats: new Map(), panicLines: new Map() };
 
   constructor(
     readonly topology: ValidTopology,
     readonly deterministic: boolean,
     /** Run length the rtos guests were started with, ms of guest time. */
     readonly rtosRunMs = 0,
+    /** The channel plan of the run (guest ↔ channel/attempt ownership of probe lines). */
+    readonly channelPlan?: ChannelPlan,
   ) {
     this.guests = topology.guests.map((g: Guest, index): MutableGuest => ({
       name: g.name,
@@ -158,6 +188,28 @@ export class RunCollector {
       case 's':
         this.sample(lv, tMs, d);
         break;
+      case 'ph':
+        if (L === 1 && typeof d.p === 'string') {
+          this.iso.phases.push({ name: d.p, atMs: tMs, ...(num(d.u) !== undefined ? { l1UptimeS: num(d.u) } : {}), ...(num(d.g) !== undefined ? { guest: num(d.g) } : {}) });
+          this.note({ stage: 'isolation-phase', level: 1, uptimeS: num(d.u), message: `L1: phase ${d.p}${num(d.g) !== undefined ? ` (guest ${this.guestName(num(d.g)) ?? '?'})` : ''}` });
+        }
+        break;
+      case 'rly':
+        if (L === 1 && typeof d.a === 'string' && d.a !== 'up') this.iso.relayLog.push({ action: d.a, port: num(d.p) ?? 0, fromCid: num(d.f) ?? 0, toCid: num(d.t) ?? 0, atMs: tMs });
+        break;
+      case 'ch': {
+        // L1's own probe: only for channels whose `from` is an rtos guest
+        const k = num(d.k);
+        const c = k !== undefined ? this.channelPlan?.channels[k] : undefined;
+        if (L === 1 && k !== undefined && c?.probedFrom === 'l1-relay') this.iso.probes.set(k, { status: str(d.r) ?? '?', attempts: num(d.n) ?? 0, ms: num(d.ms) ?? 0, atMs: tMs });
+        break;
+      }
+      case 'vsk':
+        if (L === 1) {
+          this.iso.l1VsockModules = num(d.m);
+          this.iso.l1VhostDevice = d.dev === 1;
+        }
+        break;
       case 'done':
         if (L === 0) this.l0Done = true;
         else this.l1Done = true;
@@ -253,6 +305,25 @@ export class RunCollector {
         g.exitCode = num(d.rc);
         this.note({ stage: 'guest-exit', level: 2, guest: g.name, message: `${g.name}: VM exited rc=${String(d.rc)}` });
         break;
+      case 'ch': {
+        // a guest reports only its own channels (the plan says which guest is each channel's `from`)
+        const k = num(d.k);
+        const c = k !== undefined ? this.channelPlan?.channels[k] : undefined;
+        if (k !== undefined && c?.probedFrom === 'guest' && c.from === g.name) this.iso.probes.set(k, { status: str(d.r) ?? '?', attempts: num(d.n) ?? 0, ms: num(d.ms) ?? 0, atMs: tMs });
+        break;
+      }
+      case 'ux': {
+        const u = num(d.i);
+        const a = u !== undefined ? this.channelPlan?.undeclared[u] : undefined;
+        if (u !== undefined && a?.guest === g.index) this.iso.undeclared.set(u, { status: str(d.r) ?? '?', attempts: 1, ms: num(d.ms) ?? 0, atMs: tMs });
+        break;
+      }
+      case 'sp':
+        if (this.channelPlan !== undefined) this.iso.spatial = { guest: g.index, address: str(d.a) ?? '?', exitCode: num(d.rc) ?? -1, value: str(d.v) ?? '', atMs: tMs };
+        break;
+      case 'chd':
+        this.note({ stage: 'isolation-probes', level: 2, guest: g.name, message: `${g.name}: channel probes done` });
+        break;
       default:
         break;
     }
@@ -295,6 +366,11 @@ export class RunCollector {
     g.rtos = rtos;
     if (l.kind !== 'event') return;
     const ev = l.event;
+    if (ev.e === 'hb') {
+      const hb = this.iso.heartbeats.get(g.index) ?? [];
+      hb.push({ u: ev.u, n: ev.n, c: ev.c, m: ev.m, atMs: tMs });
+      this.iso.heartbeats.set(g.index, hb);
+    }
     switch (ev.e) {
       case 'ready': {
         g.boot.initMs = tMs;
@@ -328,6 +404,7 @@ export class RunCollector {
     if (line.kind !== 'event') return;
     if (line.level === 2) {
       const g = line.guest !== undefined ? this.guests[line.guest] : undefined;
+      if (g) this.iso.guestEventMs.set(g.index, [...(this.iso.guestEventMs.get(g.index) ?? []), tMs]);
       if (g?.os === 'rtos' && RTOS_EVENTS.has(line.name)) this.rtosEvent(g, tMs, line.name, line.data);
       else if (g) this.guestEvent(g, tMs, line.name, line.data);
       return;

@@ -16,6 +16,7 @@ import { writeCpio, type CpioEntry } from '../image/cpio.js';
 import { readElfDeps } from '../image/elf.js';
 import { runTool } from '../process/tool.js';
 import { buildRtosImage, rtosRecipe } from '../rtos/build.js';
+import { buildVsockProbe, extractModules, GUEST_VSOCK_MODULES, guestToolsRecipe, L1_VHOST_MODULES } from './guest-tools.js';
 import { aptGet, resolveClosure, type AptConfig } from './apt.js';
 import { sha256File, type Artifact, type DebEntry } from './manifest.js';
 import type { CachePaths } from './paths.js';
@@ -24,11 +25,14 @@ import { shippedFile } from './repo-files.js';
 /** Debian's kernel ABI name used at every level (trixie-backports). */
 export const KERNEL_ABI = '7.3.4+deb13';
 /** Bump when the way artifacts are built changes. */
-export const RECIPE_VERSION = 'nestbed-images-2';
+export const RECIPE_VERSION = 'nestbed-images-3';
 
 export const DIRECT_PACKAGES = [
   `linux-binary-${KERNEL_ABI}-arm64`,
   `linux-binary-${KERNEL_ABI}-rt-arm64`,
+  // vsock (guests) and vhost-vsock (L1) are modules: the channel path (guest-tools.ts)
+  `linux-modules-${KERNEL_ABI}-arm64`,
+  `linux-modules-${KERNEL_ABI}-rt-arm64`,
   'busybox-static',
   'rt-tests',
   'libnuma1',
@@ -38,7 +42,7 @@ export const VMM_SUITE = 'trixie-backports';
 
 export const recipeHash = async (): Promise<string> => {
   const init = await readFile(shippedFile('guest/init.sh'));
-  return createHash('sha256').update(RECIPE_VERSION).update('\0').update(init).update('\0').update(await rtosRecipe()).digest('hex').slice(0, 16);
+  return createHash('sha256').update(RECIPE_VERSION).update('\0').update(init).update('\0').update(await rtosRecipe()).update('\0').update(await guestToolsRecipe()).digest('hex').slice(0, 16);
 };
 
 /** "name_1%3a2.0-1_arm64.deb" → name, version, arch. */
@@ -186,6 +190,16 @@ export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[
   await add('rtos', 'rtos.Image', `nestbed rtos (guest/rtos), built with ${rtos.compiler.gcc} ${rtos.compiler.version}, recipe ${rtos.recipe.slice(0, 16)}`);
   if (artifacts.rtos?.sha256 !== rtos.sha256) throw new InfrastructureError('the copied rtos image does not match its build SHA-256');
 
+  // the channel path: vsock-probe (L1 relay + control, L2 client/server) and the vsock modules
+  const probe = await buildVsockProbe(join(paths.staging, 'tools'), signal);
+  const modsDir = join(paths.staging, 'modules');
+  const modEntries = async (abi: string, names: readonly string[]): Promise<CpioEntry[]> =>
+    [...(await extractModules(root, abi, names, modsDir, signal))].map(([n, p]): CpioEntry => ({ path: `lib/nb/${abi}/${n}.ko`, kind: 'hostfile', source: p, mode: 0o644 }));
+  const l2Mods = [...(await modEntries(`${KERNEL_ABI}-arm64`, GUEST_VSOCK_MODULES)), ...(await modEntries(`${KERNEL_ABI}-rt-arm64`, GUEST_VSOCK_MODULES))];
+  const l1Mods = await modEntries(`${KERNEL_ABI}-arm64`, L1_VHOST_MODULES);
+  const probeEntry: CpioEntry = { path: 'usr/bin/vsock-probe', kind: 'hostfile', source: probe, mode: 0o755 };
+  log(`guest tools: vsock-probe + ${l2Mods.length} guest / ${l1Mods.length} L1 kernel modules`);
+
   const b = await base(root);
   const cyc = await withLibs(root, { 'usr/bin/cyclictest': join(root, 'usr/bin/cyclictest') });
   const vmm = await withLibs(root, { 'usr/bin/qemu-system-aarch64': join(root, 'usr/bin/qemu-system-aarch64') });
@@ -194,12 +208,14 @@ export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[
     const r = writeCpio(img(file), entries);
     await add(name, file, description, r.sha256);
   };
-  await pack('l2', [...b, ...cyc], 'L2 guest initramfs: busybox, agent, cyclictest');
+  await pack('l2', [...b, ...cyc, probeEntry, ...l2Mods], 'L2 guest initramfs: busybox, agent, cyclictest, vsock-probe, vsock modules');
   for (const rt of [false, true]) {
     const sfx = rt ? '-rt' : '';
     const l1: CpioEntry[] = [
       ...b,
       ...vmm,
+      probeEntry,
+      ...l1Mods,
       { path: 'next/Image', kind: 'hostfile', source: img('Image') },
       { path: 'next/l2.cpio', kind: 'hostfile', source: img('l2.cpio') },
       { path: 'next/rtos.Image', kind: 'hostfile', source: img('rtos.Image') },

@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { InfrastructureError } from '../../common/model/errors.js';
 import { aptUpdate, guestAptConfig, readOsRelease, systemArchive } from './apt.js';
-import { buildArtifacts, downloadDebs, KERNEL_ABI, recipeHash, recordDebs, resolvePackageSpecs, verifyArtifacts, verifyDebs } from './guest-image.js';
+import { buildArtifacts, DIRECT_PACKAGES, downloadDebs, KERNEL_ABI, recipeHash, recordDebs, resolvePackageSpecs, verifyArtifacts, verifyDebs } from './guest-image.js';
 import { ensureCrossCompiler } from './cross-compiler.js';
 import { ensureHostQemu, type HostQemu } from './host-qemu.js';
 import { readManifest, writeManifest, type Manifest } from './manifest.js';
@@ -75,7 +75,9 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
   // 1. packages: the recorded set when there is one (pinned versions), else resolve afresh
   let debs = state.manifest?.debs;
   const badDebs = debs ? await verifyDebs(paths.debs, debs) : undefined;
-  if (!debs || (badDebs && badDebs.length > 0)) {
+  // packages a newer recipe needs that the recorded set lacks (e.g. the vsock modules): fetched and added
+  const newDirect = debs ? DIRECT_PACKAGES.filter((p) => !debs?.some((d) => d.package === p)) : [];
+  if (!debs || (badDebs && badDebs.length > 0) || newDirect.length > 0) {
     const os = await readOsRelease();
     const sys = await systemArchive(os.codename || 'bookworm');
     const cfg = await guestAptConfig(paths.aptGuest, sys.source);
@@ -86,7 +88,7 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
     let specs: string[];
     if (debs && badDebs) {
       for (const d of badDebs) await rm(`${paths.debs}/${d.file}`, { force: true });
-      specs = badDebs.map((d) => `${d.package}=${d.version}`);
+      specs = [...badDebs.map((d) => `${d.package}=${d.version}`), ...newDirect];
     } else {
       specs = await resolvePackageSpecs(cfg, opts.signal);
     }
@@ -98,6 +100,10 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
     if (debs) {
       const again = await verifyDebs(paths.debs, debs);
       if (again.length > 0) throw new InfrastructureError(`re-downloaded packages still do not match their recorded SHA-256: ${again.map((d) => d.file).join(', ')}`, 'the archive now serves other versions; delete the cache directory and run setup again');
+      const added = recorded.filter((d) => (newDirect as readonly string[]).includes(d.package));
+      const lacking = newDirect.filter((p) => !added.some((d) => d.package === p));
+      if (lacking.length > 0) throw new InfrastructureError(`packages ${lacking.join(', ')} were not downloaded`);
+      debs = [...debs, ...added].sort((a, b) => a.file.localeCompare(b.file));
     } else {
       const wanted = new Set(specs.map((s) => s.split('=')[0]));
       debs = recorded.filter((d) => wanted.has(d.package));

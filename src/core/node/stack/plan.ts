@@ -5,6 +5,7 @@
 import { InputError, assertNever } from '../../common/model/errors.js';
 import type { Guest, ValidTopology } from '../../common/model/topology.js';
 import { rtosCommandLineWords } from '../../common/rtos/params.js';
+import { planChannels, type ChannelPlan, type PhasePlan } from './channels.js';
 
 /** arm64 COMMAND_LINE_SIZE. */
 export const MAX_KERNEL_CMDLINE = 2048;
@@ -144,6 +145,9 @@ export interface StackOptions {
   readonly panicGuest?: number;
   /** Run length of rtos guests, ms of guest time. */
   readonly rtosRunMs: number;
+  /** Isolation phases sequenced by L1 (idle → stress → planned fault); channels alone also
+   * orchestrate the run (src/core/node/stack/channels.ts). */
+  readonly phases?: PhasePlan;
   readonly kernel: string;
   readonly initrd: string;
   readonly qemu: string;
@@ -154,11 +158,18 @@ export interface StackPlan {
   readonly cmdline: string;
   readonly cpuArg: string;
   readonly needsRt: boolean;
+  readonly channels: ChannelPlan;
 }
 
 export const needsRtImage = (t: ValidTopology): boolean => t.guests.some((g) => g.os === 'linux-rt');
 
 export const planStack = (t: ValidTopology, o: StackOptions): StackPlan => {
+  const fg = o.phases?.faultGuest;
+  if (fg !== undefined && t.guests[fg]?.os === 'rtos') {
+    throw new InputError(`guest "${t.guests[fg]?.name ?? fg}" is an rtos guest: the planned fault is injected into a Linux guest through its agent; choose a Linux (QM) guest`);
+  }
+  if (fg !== undefined && !t.guests[fg]) throw new InputError(`no guest with index ${fg} to inject a fault into`);
+  const channels = planChannels(t, o.phases);
   const words = [
     'console=ttyAMA0',
     'kvm-arm.mode=nested',
@@ -171,6 +182,7 @@ export const planStack = (t: ValidTopology, o: StackOptions): StackPlan => {
     `nb_hold=${Math.max(0, Math.round(o.holdS))}`,
     `nb_si=${Math.max(1, Math.round(o.sampleIntervalS))}`,
     ...(o.panicGuest !== undefined ? [`nb_panic=${o.panicGuest}`] : []),
+    ...channels.words,
   ];
   const cmdline = words.join(' ');
   // L1 receives the nb_* words plus its features list (~600 chars) and its own tuned args.
@@ -194,7 +206,7 @@ export const planStack = (t: ValidTopology, o: StackOptions): StackPlan => {
     '-initrd', o.initrd,
     '-append', cmdline,
   ];
-  return { argv, cmdline, cpuArg: ca, needsRt: needsRtImage(t) };
+  return { argv, cmdline, cpuArg: ca, needsRt: needsRtImage(t), channels };
 };
 
 /** Memory floors of this runner's image delivery (initramfs unpacked in RAM at L0 and L1). */
