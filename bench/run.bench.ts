@@ -10,14 +10,10 @@ import { loadProfiles } from '../src/core/node/profiles.js';
 import { runTopology } from '../src/core/node/run/runner.js';
 import { cacheRoot } from '../src/core/node/setup/paths.js';
 import { runSetup } from '../src/core/node/setup/setup.js';
+import { median } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TOPOLOGIES = (process.env.BENCH_TOPOLOGIES ?? 'examples/two-linux.yaml:15,examples/zonal-controller.yaml:30').split(',');
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
-};
 const f = (ms: number | undefined): string => (ms === undefined ? '   –  ' : (ms / 1000).toFixed(1).padStart(6));
 
 const cache = cacheRoot(process.env);

@@ -9,15 +9,11 @@ import { guestSchema, topologySchema, type Topology } from '../src/core/common/m
 import { parseSource } from '../src/core/common/validate/parse-source.js';
 import { checkTopology, validateTopology } from '../src/core/common/validate/validate-topology.js';
 import { loadProfiles } from '../src/core/node/profiles.js';
+import { median } from './stats.js';
 
 const root = join(import.meta.dirname, '..');
 const { profiles } = await loadProfiles(join(root, 'ecu-profiles'));
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** Median wall time of `f` in ms, after warm-up, over at least `minRuns` runs and ~`budgetMs`. */
 const measure = (f: () => unknown, minRuns = 30, budgetMs = 1500): { median: number; p90: number; runs: number } => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { topologySchema, type ValidTopology } from '../../../src/core/common/model/topology.js';
+import { asValidForTest } from '../../helpers/topology.js';
+import type { ValidTopology } from '../../../src/core/common/model/topology.js';
 import { CONTROL_PORT, guestCid, orchestrated, planChannels } from '../../../src/core/node/stack/channels.js';
 import { planStack } from '../../../src/core/node/stack/plan.js';
 
-const asValidForTest = (t: unknown): ValidTopology => topologySchema.parse(t) as ValidTopology;
 
 const guest = (name: string, os: 'linux' | 'rtos', pin: number, extra: object = {}): object => ({
   name,

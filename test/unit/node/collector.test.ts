@@ -2,11 +2,10 @@
 // through the demultiplexer and the collector.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { topologySchema, type ValidTopology } from '../../../src/core/common/model/topology.js';
+import { asValidForTest } from '../../helpers/topology.js';
 import { RunCollector } from '../../../src/core/node/run/collector.js';
 import { demuxLine, failureMarker, LineSplitter } from '../../../src/core/node/run/demux.js';
 
-const asValidForTest = (t: unknown): ValidTopology => topologySchema.parse(t) as ValidTopology;
 const topo = asValidForTest({
   apiVersion: 'nestbed/v1',
   kind: 'Topology',

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { topologySchema, type ValidTopology } from '../../../src/core/common/model/topology.js';
+import { asValidForTest } from '../../helpers/topology.js';
 import { RunCollector } from '../../../src/core/node/run/collector.js';
 import { demuxLine } from '../../../src/core/node/run/demux.js';
 import { channelResults, isolationResults } from '../../../src/core/node/run/isolation.js';
 import { planChannels, type PhasePlan } from '../../../src/core/node/stack/channels.js';
 
-const t = topologySchema.parse({
+const t = asValidForTest({
   apiVersion: 'nestbed/v1',
   kind: 'Topology',
   name: 'iso',
@@ -20,7 +20,7 @@ const t = topologySchema.parse({
     { from: 'ivi', to: 'gw', kind: 'vsock', port: 5000 },
     { from: 'safety', to: 'ivi', kind: 'vsock', port: 5001 },
   ],
-}) as ValidTopology;
+});
 const phases: PhasePlan = { idleS: 5, stressS: 5, faultGuest: 2, afterFaultS: 5 };
 
 /** A transcript as the host sees it: [host ms, raw console line]. */

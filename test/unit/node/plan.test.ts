@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { topologySchema, type ValidTopology } from '../../../src/core/common/model/topology.js';
+import { asValidForTest } from '../../helpers/topology.js';
 import { cpuArg, effectiveServer, planStack } from '../../../src/core/node/stack/plan.js';
 
-/** Test-only: schema-parsed topology treated as validated (the runner's argv builder is pure). */
-const asValidForTest = (t: unknown): ValidTopology => topologySchema.parse(t) as ValidTopology;
 
 const base = {
   apiVersion: 'nestbed/v1',
