@@ -16,7 +16,7 @@ import { writeCpio, type CpioEntry } from '../image/cpio.js';
 import { readElfDeps } from '../image/elf.js';
 import { runTool } from '../process/tool.js';
 import { buildRtosImage, rtosRecipe } from '../rtos/build.js';
-import { buildVsockProbe, extractModules, GUEST_VSOCK_MODULES, guestToolsRecipe, L1_VHOST_MODULES } from './guest-tools.js';
+import { buildGuestTools, extractModules, GUEST_VSOCK_MODULES, guestToolsRecipe, L1_VHOST_MODULES } from './guest-tools.js';
 import { aptGet, resolveClosure, type AptConfig } from './apt.js';
 import { sha256File, type Artifact, type DebEntry } from './manifest.js';
 import type { CachePaths } from './paths.js';
@@ -190,15 +190,17 @@ export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[
   await add('rtos', 'rtos.Image', `nestbed rtos (guest/rtos), built with ${rtos.compiler.gcc} ${rtos.compiler.version}, recipe ${rtos.recipe.slice(0, 16)}`);
   if (artifacts.rtos?.sha256 !== rtos.sha256) throw new InfrastructureError('the copied rtos image does not match its build SHA-256');
 
-  // the channel path: vsock-probe (L1 relay + control, L2 client/server) and the vsock modules
-  const probe = await buildVsockProbe(join(paths.staging, 'tools'), signal);
+  // the channel path: vsock-probe (L1 relay + control, L2 client/server) and the vsock modules;
+  // nb-sched: L1 applies and reads back the guests' CPU reservations
+  const tools = await buildGuestTools(join(paths.staging, 'tools'), signal);
   const modsDir = join(paths.staging, 'modules');
   const modEntries = async (abi: string, names: readonly string[]): Promise<CpioEntry[]> =>
     [...(await extractModules(root, abi, names, modsDir, signal))].map(([n, p]): CpioEntry => ({ path: `lib/nb/${abi}/${n}.ko`, kind: 'hostfile', source: p, mode: 0o644 }));
   const l2Mods = [...(await modEntries(`${KERNEL_ABI}-arm64`, GUEST_VSOCK_MODULES)), ...(await modEntries(`${KERNEL_ABI}-rt-arm64`, GUEST_VSOCK_MODULES))];
   const l1Mods = await modEntries(`${KERNEL_ABI}-arm64`, L1_VHOST_MODULES);
-  const probeEntry: CpioEntry = { path: 'usr/bin/vsock-probe', kind: 'hostfile', source: probe, mode: 0o755 };
-  log(`guest tools: vsock-probe + ${l2Mods.length} guest / ${l1Mods.length} L1 kernel modules`);
+  const probeEntry: CpioEntry = { path: 'usr/bin/vsock-probe', kind: 'hostfile', source: tools['vsock-probe'], mode: 0o755 };
+  const schedEntry: CpioEntry = { path: 'usr/bin/nb-sched', kind: 'hostfile', source: tools['nb-sched'], mode: 0o755 };
+  log(`guest tools: vsock-probe, nb-sched + ${l2Mods.length} guest / ${l1Mods.length} L1 kernel modules`);
 
   const b = await base(root);
   const cyc = await withLibs(root, { 'usr/bin/cyclictest': join(root, 'usr/bin/cyclictest') });
@@ -215,6 +217,7 @@ export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[
       ...b,
       ...vmm,
       probeEntry,
+      schedEntry,
       ...l1Mods,
       { path: 'next/Image', kind: 'hostfile', source: img('Image') },
       { path: 'next/l2.cpio', kind: 'hostfile', source: img('l2.cpio') },

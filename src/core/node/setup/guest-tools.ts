@@ -1,7 +1,10 @@
 // The project's own small guest programs (guest/tools) and the kernel modules the channel path needs.
-//   vsock-probe   AF_VSOCK echo server / client / L1 relay / control (busybox has no AF_VSOCK);
-//                 freestanding (raw system calls, no libc), so Debian's gcc-aarch64-linux-gnu alone
-//                 builds it, statically; reproducible flags like the rtos (src/core/node/rtos/build.ts)
+//   vsock-probe   AF_VSOCK echo server / client / L1 relay / control (busybox has no AF_VSOCK)
+//   nb-sched      L1: SCHED_DEADLINE / SCHED_FIFO on a guest's vCPU threads, and the policy read back
+//                 (busybox chrt has no SCHED_DEADLINE)
+//   Both are freestanding (raw system calls, no libc: guest/tools/nb-rt.h), so Debian's
+//   gcc-aarch64-linux-gnu alone builds them, statically; reproducible flags like the rtos
+//   (src/core/node/rtos/build.ts).
 //   *.ko          vsock (L2: virtio transport; L1: vhost-vsock) from linux-modules-<abi>[-rt]-arm64,
 //                 decompressed here (busybox insmod loads plain .ko files)
 import { createHash } from 'node:crypto';
@@ -43,24 +46,31 @@ const MODULE_DIRS: Readonly<Record<string, string>> = {
   vhost_vsock: 'kernel/drivers/vhost',
 };
 
-export const guestToolsRecipe = async (): Promise<string> =>
-  createHash('sha256')
-    .update(await readFile(shippedFile('guest/tools/vsock-probe.c')))
-    .update(JSON.stringify({ TOOL_CFLAGS, GUEST_VSOCK_MODULES, L1_VHOST_MODULES }))
-    .digest('hex');
+export const GUEST_TOOLS = ['vsock-probe', 'nb-sched'] as const;
+export type GuestTool = (typeof GUEST_TOOLS)[number];
+const TOOL_SOURCES = ['nb-rt.h', ...GUEST_TOOLS.map((t) => `${t}.c`)];
 
-/** Builds vsock-probe into outDir; returns its path. */
-export const buildVsockProbe = async (outDir: string, signal?: AbortSignal): Promise<string> => {
+export const guestToolsRecipe = async (): Promise<string> => {
+  const h = createHash('sha256');
+  for (const f of TOOL_SOURCES) h.update(f).update('\0').update(await readFile(shippedFile(`guest/tools/${f}`))).update('\0');
+  return h.update(JSON.stringify({ TOOL_CFLAGS, GUEST_VSOCK_MODULES, L1_VHOST_MODULES })).digest('hex');
+};
+
+/** Builds every guest tool into outDir; returns tool → path. */
+export const buildGuestTools = async (outDir: string, signal?: AbortSignal): Promise<Record<GuestTool, string>> => {
   await mkdir(outDir, { recursive: true });
   const gcc = `${DEFAULT_CROSS_PREFIX}gcc`;
   const src = shippedFile('guest/tools');
-  const out = join(outDir, 'vsock-probe');
-  await runTool(gcc, [gcc, ...TOOL_CFLAGS, '-ffile-prefix-map=' + src + '=guest/tools', 'vsock-probe.c', '-o', out], {
-    cwd: src,
-    env: RTOS_BUILD_ENV,
-    timeoutMs: 120_000,
-    ...(signal ? { signal } : {}),
-  });
+  const out = {} as Record<GuestTool, string>;
+  for (const tool of GUEST_TOOLS) {
+    out[tool] = join(outDir, tool);
+    await runTool(gcc, [gcc, ...TOOL_CFLAGS, '-ffile-prefix-map=' + src + '=guest/tools', `${tool}.c`, '-o', out[tool]], {
+      cwd: src,
+      env: RTOS_BUILD_ENV,
+      timeoutMs: 120_000,
+      ...(signal ? { signal } : {}),
+    });
+  }
   return out;
 };
 
