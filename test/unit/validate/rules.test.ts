@@ -99,6 +99,22 @@ describe('mixed criticality', () => {
     expect(d?.message).toBe('the vcpuServers on hypervisor vCPU 0 need 60.0 % (a) + 50.0 % (b) = 110.0 % > 100 % of it');
   });
 
+  it('NB4004 a latency budget below the server blackout 2(Π − Θ) is a warning; equal is fine', () => {
+    const s = (p: number, b: number, latency: number) => guest(`name: a, pin: [0], vcpuServer: { periodUs: ${p}, budgetUs: ${b} }, budgets: { latencyUs: ${latency} }`);
+    expect(only(topologyYaml(s(250, 150, 200)), 'NB4004')).toEqual([]);
+    const [d] = only(topologyYaml(s(1000, 600, 200)), 'NB4004');
+    expect(d).toMatchObject({ severity: 'warning', path: 'guests[0].vcpuServer' });
+    expect(d?.message).toBe('a: its budgets.latencyUs is 200 µs, but its vcpuServer 600/1000 µs can withhold the CPU for up to 2 × (1000 − 600) = 800 µs: the latency budget cannot be guaranteed (shorten the period or raise the budget)');
+  });
+
+  it('NB6003 servers above the 95 % SCHED_DEADLINE admission of one vCPU (but ≤ 100 %) are a warning', () => {
+    const s = (name: string, p: number, b: number) => guest(`name: ${name}, pin: [0], vcpuServer: { periodUs: ${p}, budgetUs: ${b} }`);
+    expect(only(topologyYaml(s('a', 1000, 600) + s('b', 1000, 350)), 'NB6003')).toEqual([]);
+    const [d] = only(topologyYaml(s('a', 1000, 600) + s('b', 1000, 370)), 'NB6003');
+    expect(d).toMatchObject({ severity: 'warning', path: 'guests[1].vcpuServer' });
+    expect(d?.message).toContain('add up to 97.0 %');
+  });
+
   it('NB4003 channel from QM into ASIL C/D is a warning', () => {
     const v = validateText(topologyYaml(safety + guest('name: q, pin: [1]'), 'channels:\n  - { from: q, to: s, kind: vsock, port: 7 }\n'));
     const d = v.diagnostics.find((x) => x.code === 'NB4003');

@@ -61,6 +61,7 @@ export const DIAGNOSTIC_CODES = {
   // mixed criticality
   NB4001: { family: 'mixed-criticality', name: 'no-freedom-from-interference', summary: 'An ASIL guest shares a hypervisor vCPU without a vcpuServer on every sharer.' },
   NB4002: { family: 'mixed-criticality', name: 'overcommitted-servers', summary: 'The servers pinned to one hypervisor vCPU need more than 100 % of it.' },
+  NB4004: { family: 'mixed-criticality', name: 'latency-below-blackout', summary: "A guest's latency budget is shorter than the longest time its server can withhold the CPU, 2(Π − Θ)." },
   // channels
   NB4003: { family: 'channels', name: 'qm-into-asil', summary: 'A channel carries data from a QM guest into an ASIL C/D guest.' },
   // schedulability
@@ -69,6 +70,7 @@ export const DIAGNOSTIC_CODES = {
   // emulation (how the topology will run on the nested stack)
   NB6001: { family: 'emulation', name: 'l1-multiplexing', summary: 'A hypervisor vCPU multiplexes several guest vCPUs: each switch is a nested world switch, very slow under emulation.' },
   NB6002: { family: 'emulation', name: 'large-emulated-memory', summary: 'Large emulated memory makes the run slower and the host RSS larger.' },
+  NB6003: { family: 'emulation', name: 'deadline-bandwidth', summary: "The servers on one hypervisor vCPU need more than the 95 % of it that the hypervisor's SCHED_DEADLINE admits." },
 } as const satisfies Record<string, CodeInfo>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -167,6 +167,22 @@ const mixedCriticality = ({ topology, report }: RuleContext): void => {
   }
 };
 
+/** A server with period Π and budget Θ can withhold the CPU for 2(Π − Θ) (Shin & Lee's worst case:
+ * budget spent at the start of one period, next budget at the end of the next). A latency budget
+ * below that cannot be guaranteed whatever the guest does. */
+const latencyVsServer = ({ topology, report, profile }: RuleContext): void => {
+  topology.guests.forEach((g, gi) => {
+    const s = g.vcpuServer;
+    const latency = g.budgets?.latencyUs ?? profile?.budgets[g.role]?.latencyUs;
+    if (!s || latency === undefined) return;
+    const blackout = 2 * (s.periodUs - s.budgetUs);
+    if (latency < blackout) {
+      const from = g.budgets?.latencyUs !== undefined ? 'its budgets.latencyUs' : `profile ${profile!.id}'s ${g.role} latencyUs`;
+      report('NB4004', 'warning', ['guests', gi, 'vcpuServer'], `${g.name}: ${from} is ${latency} µs, but its vcpuServer ${s.budgetUs}/${s.periodUs} µs can withhold the CPU for up to 2 × (${s.periodUs} − ${s.budgetUs}) = ${blackout} µs: the latency budget cannot be guaranteed (shorten the period or raise the budget)`);
+    }
+  });
+};
+
 const channels = ({ topology, report }: RuleContext): void => {
   const byName = new Map(topology.guests.map((g) => [g.name, g]));
   topology.channels?.forEach((c, ci) => {
@@ -178,8 +194,17 @@ const channels = ({ topology, report }: RuleContext): void => {
   });
 };
 
+/** Linux admits SCHED_DEADLINE threads up to sched_rt_runtime_us / sched_rt_period_us = 95 % per CPU. */
+const DEADLINE_ADMISSION_PCT = 95;
+
 const emulation = ({ topology, report }: RuleContext): void => {
   for (const [h, sharers] of sharersByHypervisorVcpu(topology)) {
+    const servers = sharers.filter((x) => topology.guests[x.guest]!.vcpuServer);
+    const pctSum = servers.reduce((acc, x) => acc + (100 * topology.guests[x.guest]!.vcpuServer!.budgetUs) / topology.guests[x.guest]!.vcpuServer!.periodUs, 0);
+    if (pctSum > DEADLINE_ADMISSION_PCT && pctSum <= 100) {
+      const last = servers[servers.length - 1]!;
+      report('NB6003', 'warning', ['guests', last.guest, 'vcpuServer'], `the vcpuServers on hypervisor vCPU ${h} add up to ${pctSum.toFixed(1)} %: valid, but the hypervisor applies them as SCHED_DEADLINE reservations, which Linux admits only up to ${DEADLINE_ADMISSION_PCT} % per CPU, so nestbed run cannot apply the last one`);
+    }
     if (sharers.length < 2) continue;
     const names = sharers.map((s) => `${topology.guests[s.guest]!.name}${topology.guests[s.guest]!.vcpus > 1 ? `/vcpu${s.vcpu}` : ''}`);
     const s = sharers[sharers.length - 1]!;
@@ -199,4 +224,4 @@ const emulation = ({ topology, report }: RuleContext): void => {
 };
 
 /** Rules in the order of spec/topology.md. `formatConstraints` comes first: its errors are input-class. */
-export const RULES: ReadonlyArray<(ctx: RuleContext) => void> = [formatConstraints, references, resources, mixedCriticality, channels, emulation];
+export const RULES: ReadonlyArray<(ctx: RuleContext) => void> = [formatConstraints, references, resources, mixedCriticality, latencyVsServer, channels, emulation];
