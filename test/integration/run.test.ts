@@ -70,7 +70,13 @@ describe.sequential('nestbed run (real nested stack)', () => {
     expect(alpha?.workload?.cyclictest?.maxUs).toBeGreaterThan(0);
     expect(beta?.workload?.stress?.cpu).toBe(1);
     expect(beta?.image).toBe('linux');
-    expect(beta?.reservation?.applied).toBe('cpu.max 50000 100000 on the vCPU threads (threaded cgroup)');
+    // reservations, read back from L1: alpha has vCPU 0 to itself (L1 keeps that CPU, default policy); beta's server
+    // (5/10 ms, fast timing: stretched to 50/100 ms) is SCHED_DEADLINE in a cpuset partition of CPU 1
+    expect(alpha?.reservation).toMatchObject({ kind: 'dedicated', applied: 'vCPU 0: other' });
+    expect(beta?.reservation).toMatchObject({ kind: 'deadline', budgetUs: 50_000, periodUs: 100_000, applied: 'vCPU 0: deadline 50000/100000 µs' });
+    expect(beta?.schedApplied?.['0']).toEqual({ policy: 'deadline', priority: 0, runtimeUs: 50_000, deadlineUs: 100_000, periodUs: 100_000 });
+    expect(results.l1.cpuPartitions).toEqual([{ cpu: 1, state: 'root' }]);
+    expect(results.l1.vcpuAffinityInL0).toEqual({ '0': '1', '1': '2' });
     const files = await readdir(outDir);
     expect(files).toEqual(expect.arrayContaining(['results.json', 'events.jsonl', 'command-line.json', 'manifest.json', 'console-l0.log', 'console-l1.log', 'console-alpha.log', 'console-beta.log']));
     expect(await liveEmulators()).toEqual([]);

@@ -29,15 +29,15 @@ describe('judge', () => {
 
   it('without budgets, boot and memory are measured and skipped, never passed', () => {
     const r = judge();
-    expect(check(r, 'boot', 'one')).toMatchObject({ verdict: 'skipped', measured: { value: 30446, unit: 'ms', timeBase: 'host-wall' } });
-    expect(check(r, 'memory', 'one')).toMatchObject({ verdict: 'skipped', measured: { value: 27.7, unit: 'MiB' } });
+    expect(check(r, 'boot', 'one')).toMatchObject({ verdict: 'skipped', measured: { value: 35331, unit: 'ms', timeBase: 'host-wall' } });
+    expect(check(r, 'memory', 'one')).toMatchObject({ verdict: 'skipped', measured: { value: 28.9, unit: 'MiB' } });
   });
 
   it('fast timing: a boot over budget is an indicative warning, not a failure', () => {
     const r = judge({ text: withBudgets('{ bootMs: 1000, memoryMiB: 64 }') });
     const boot = check(r, 'boot', 'one');
     expect(boot).toMatchObject({ verdict: 'warn', indicative: true, budget: { value: 1000, unit: 'ms' }, budgetSource: 'topology guests[0].budgets.bootMs' });
-    expect(boot.message).toBe('one ready after 30446 ms (host-wall, VM start → ready) > bootMs 1000');
+    expect(boot.message).toBe('one ready after 35331 ms (host-wall, VM start → ready) > bootMs 1000');
     expect(check(r, 'memory', 'one')).toMatchObject({ verdict: 'pass', budget: { value: 64 } });
   });
 
@@ -46,8 +46,8 @@ describe('judge', () => {
     results.timing = 'deterministic';
     const r = judge({ text: withBudgets('{ bootMs: 100 }'), results });
     const boot = check(r, 'boot', 'one');
-    // kernel→init 9.23 s + init→ready 0.56 s of guest virtual time.
-    expect(boot).toMatchObject({ verdict: 'fail', measured: { value: 9790, unit: 'ms', timeBase: 'guest-virtual' }, budget: { value: 100 } });
+    // kernel→init 14.79 s + init→ready 2.37 s of guest virtual time.
+    expect(boot).toMatchObject({ verdict: 'fail', measured: { value: 17160, unit: 'ms', timeBase: 'guest-virtual' }, budget: { value: 100 } });
     expect(r.success).toBe(false);
   });
 
@@ -57,7 +57,7 @@ describe('judge', () => {
     const r = judge({ results, profile: 'nvidia-drive-orin' });
     const orin = profiles.get('nvidia-drive-orin')!;
     const scale = 1000 / (orin.cpu.clusters[0]!.mhz * (orin.cpu.ipc ?? 1));
-    expect(check(r, 'boot', 'one').measured).toEqual({ value: Math.round(9790 * scale), unit: 'ms', timeBase: 'ecu-equivalent' });
+    expect(check(r, 'boot', 'one').measured).toEqual({ value: Math.ceil(17160 * scale), unit: 'ms', timeBase: 'ecu-equivalent' });
     expect(r.timingModel).toContain('ECU-equivalent time = instructions ÷ (2201 MHz');
   });
 
@@ -65,12 +65,16 @@ describe('judge', () => {
     const r = judge({ text: withBudgets('{ memoryMiB: 16 }') });
     const m = check(r, 'memory', 'one');
     expect(m.verdict).toBe('fail');
-    expect(m.message).toMatch(/^one uses 27\.7 MiB at ready > memoryMiB 16; its VMM in L1: 186 MiB RSS/);
+    expect(m.message).toMatch(/^one uses 28\.9 MiB at ready > memoryMiB 16; its VMM in L1: 188 MiB RSS/);
   });
 
   it('parity: a feature the ECU has and the guest lacks fails; extras warn', () => {
-    const orin = judge({ profile: 'nvidia-drive-orin' });
-    // The recorded run booted guests with arm64.nopauth: pointer authentication is hidden.
+    // the recorded guests see pointer authentication (paca, pacg) like Orin's A78AE: extras only
+    expect(check(judge({ profile: 'nvidia-drive-orin' }), 'parity.isa', 'one').verdict).toBe('warn');
+    // a stack without it (e.g. kernels booted with arm64.nopauth): Orin binaries would not run
+    const nopauth = clone();
+    nopauth.l1.cpuFeatures = nopauth.l1.cpuFeatures.filter((f) => f !== 'paca' && f !== 'pacg');
+    const orin = judge({ profile: 'nvidia-drive-orin', results: nopauth });
     expect(check(orin, 'parity.isa', 'one')).toMatchObject({ verdict: 'fail' });
     expect(check(orin, 'parity.isa', 'one').message).toContain('paca pacg');
     const s32 = judge({ profile: 'nxp-s32g3' });
@@ -86,6 +90,25 @@ describe('judge', () => {
     const r = judge({ results });
     expect(check(r, 'isolation.pinning')).toMatchObject({ verdict: 'fail' });
     expect(check(r, 'isolation.pinning').message).toContain('two (pin 1, affinity {"0":"1"})');
+  });
+
+  it('the scheduling policy read back from L1 is compared with the reservation', () => {
+    // both guests have a hypervisor vCPU of their own: default policy in their partitions, as recorded
+    expect(recorded.guests.map((g) => [g.reservation.kind, g.schedApplied?.['0']?.policy])).toEqual([
+      ['dedicated', 'other'],
+      ['dedicated', 'other'],
+    ]);
+    expect(check(judge(), 'isolation.pinning').message).toContain('one other, two other');
+    const results = clone();
+    results.guests[1]!.schedApplied = { '0': { policy: 'fifo', priority: 50, runtimeUs: 0, deadlineUs: 0, periodUs: 0 } };
+    expect(check(judge({ results }), 'isolation.pinning')).toMatchObject({ verdict: 'fail', message: 'vCPU thread scheduling differs from the topology: two vCPU 0: fifo, expected other' });
+    const deadline = clone();
+    deadline.guests[0]!.reservation = { ...deadline.guests[0]!.reservation, kind: 'deadline', budgetUs: 600, periodUs: 1000 };
+    deadline.guests[0]!.schedApplied = { '0': { policy: 'deadline', priority: 0, runtimeUs: 500, deadlineUs: 1000, periodUs: 1000 } };
+    expect(check(judge({ results: deadline }), 'isolation.pinning').message).toContain('one vCPU 0: deadline 500/1000 µs, expected deadline 600/1000 µs');
+    const refused = clone();
+    refused.guests[0]!.reservation = { ...refused.guests[0]!.reservation, error: 'L1 refused SCHED_DEADLINE on a vCPU thread (err16: EBUSY)' };
+    expect(check(judge({ results: refused }), 'isolation.pinning')).toMatchObject({ verdict: 'fail', message: 'CPU reservation not applied: one: L1 refused SCHED_DEADLINE on a vCPU thread (err16: EBUSY)' });
   });
 
   it('a failed run fails the report', () => {

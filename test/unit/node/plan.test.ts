@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { asValidForTest } from '../../helpers/topology.js';
-import { cpuArg, effectiveServer, planStack } from '../../../src/core/node/stack/plan.js';
+import { cpuArg, partitionCpus, planStack, reservationOf } from '../../../src/core/node/stack/plan.js';
 
 
 const base = {
@@ -46,7 +46,7 @@ describe('stack plan', () => {
         "-initrd",
         "/c/l0.cpio",
         "-append",
-        "console=ttyAMA0 kvm-arm.mode=nested quiet loglevel=1 mitigations=off nokaslr audit=0 apparmor=0 init_on_alloc=0 cpuidle.off=1 rcupdate.rcu_expedited=1 nb_lv=0 nb_l1=2,1024 nb_n=2 nb_g0=1,256,0,l,0,0,1000,100,0,0 nb_g1=1,64,1,o,50000,100000,0,0,0,0 nb_r1=nb_tasks=t0:1000:100::90,t1:5000:600:4000:80+nb_runms=4000+nb_hbms=500 nb_hold=2 nb_si=3",
+        "console=ttyAMA0 kvm-arm.mode=nested quiet loglevel=1 mitigations=off nokaslr audit=0 apparmor=0 init_on_alloc=0 cpuidle.off=1 rcupdate.rcu_expedited=1 nb_lv=0 nb_l1=2,1024 nb_n=2 nb_g0=1,256,0,l,0,0,1000,100,0,0,p nb_g1=1,64,1,o,50000,100000,0,0,0,0,d nb_dp=1 nb_r1=nb_tasks=t0:1000:100::90,t1:5000:600:4000:80+nb_runms=4000+nb_hbms=500 nb_hold=2 nb_si=3",
       ]
     `);
     expect(p.needsRt).toBe(false);
@@ -70,9 +70,40 @@ describe('stack plan', () => {
     expect(cpuArg('max')).toBe('max,lpa2=off');
     expect(cpuArg('ampereone')).toContain('lpa2=off');
   });
-  it('stretches short server periods to 100 ms keeping the bandwidth', () => {
-    const g = asValidForTest(base).guests[1]!;
-    expect(effectiveServer(g)).toEqual({ budgetUs: 50_000, periodUs: 100_000, scale: 200 });
+  it('applies a server exactly in deterministic timing and stretches its period to 100 ms in fast timing', () => {
+    const t = asValidForTest(base);
+    expect(reservationOf(t, t.guests[1]!, 'deterministic')).toEqual({ kind: 'deadline', budgetUs: 250, periodUs: 500, scale: 1 });
+    expect(reservationOf(t, t.guests[1]!, 'fast')).toEqual({ kind: 'deadline', budgetUs: 50_000, periodUs: 100_000, scale: 200 });
+  });
+  it('chooses the reservation kind from the placement', () => {
+    const shared = asValidForTest({
+      ...base,
+      hypervisor: { ...base.hypervisor, vcpus: 3 },
+      guests: [
+        { ...base.guests[0], pin: [0] },
+        { ...base.guests[0], name: 'three', pin: [0] },
+        { ...base.guests[1], vcpus: 2, pin: [1, 2] },
+        { ...base.guests[1], name: 'four', pin: [2] },
+      ],
+    });
+    // four's CPU 2 also carries a vCPU of the cap guest: no partition, so four falls back to a cap too
+    expect(shared.guests.map((g) => reservationOf(shared, g, 'deterministic').kind)).toEqual(['other', 'other', 'cap', 'cap']);
+    // a cap on several CPUs: cpu.max needs ≥ 1000 µs of quota for all vCPUs
+    expect(reservationOf(shared, shared.guests[2]!, 'deterministic')).toEqual({ kind: 'cap', budgetUs: 500, periodUs: 1000, scale: 2 });
+    expect(partitionCpus(shared)).toEqual([]);
+    expect(planStack(shared, { ...opts, timing: 'deterministic' }).cmdline).toContain(' nb_dp=x ');
+    const alone = asValidForTest({ ...base, hypervisor: { ...base.hypervisor, vcpus: 3 }, guests: [...shared.guests.slice(0, 2), { ...base.guests[1], pin: [2] }] });
+    expect(partitionCpus(alone)).toEqual([2]);
+    expect(reservationOf(alone, alone.guests[2]!, 'deterministic').kind).toBe('deadline');
+  });
+  it('keeps the least critical hypervisor CPU out of the partitions, for L1 itself', () => {
+    // one: QM on CPU 0 (dedicated), two: ASIL D on CPU 1 (deadline) → CPU 0 stays with L1
+    expect(partitionCpus(asValidForTest(base))).toEqual([1]);
+    const swapped = asValidForTest({ ...base, guests: [{ ...base.guests[0], pin: [1] }, { ...base.guests[1], pin: [0] }] });
+    expect(partitionCpus(swapped)).toEqual([0]);
+    const dedicated = asValidForTest({ ...base, guests: [base.guests[0], { ...base.guests[1], vcpuServer: undefined }] });
+    expect(dedicated.guests.map((g) => reservationOf(dedicated, g, 'fast').kind)).toEqual(['dedicated', 'dedicated']);
+    expect(planStack(dedicated, opts).cmdline).toContain(' nb_dp=1 ');
   });
   it('refuses a guest list too long for the kernel command line', () => {
     const many = { ...base, guests: Array.from({ length: 32 }, (_, i) => ({ ...base.guests[0], name: `guest-number-${i}`, pin: [0, 1, 0, 1, 0, 1, 0, 1], vcpus: 8 })) };

@@ -5,7 +5,7 @@ import type { VcpuSchedulability } from '../analysis/schedulability.js';
 import { CHECK_REPORT_VERSION, type CheckReport, type CheckResult, type Figure, type Verdict } from '../model/check-report.js';
 import type { Diagnostic } from '../model/diagnostic.js';
 import type { EcuProfile, RoleBudget } from '../model/profile.js';
-import type { GuestResult, RunResults } from '../model/run-results.js';
+import type { GuestResult, RunResults, ThreadSched } from '../model/run-results.js';
 import type { Guest, Topology } from '../model/topology.js';
 import { compareWithBounds } from '../rtos/bounds.js';
 
@@ -57,7 +57,7 @@ export const timingModelText = (timing: 'fast' | 'deterministic', profile: EcuPr
   const ecu = profile && c
     ? ` ECU-equivalent time = instructions ÷ (${c.mhz} MHz × IPC ${profile.cpu.ipc ?? 1} of ${c.core}, ${profile.provenance['cpu.ipc'] ?? 'IPC 1 assumed'}) = virtual time × ${ecuScale(profile)!.toFixed(3)}.`
     : ' No ECU profile: figures stay in virtual time.';
-  return `deterministic: QEMU -icount shift=0,sleep=off with a fixed RNG seed and VM-clock RTC gives reproducible guest virtual time (1 emulated instruction = 1 ns, idle time skipped, at every level).${ecu} Instructions the emulated L0/L1 execute to handle nested traps count too, so ECU-equivalent figures over-estimate a native boot.`;
+  return `deterministic: QEMU -icount shift=0,sleep=off with a fixed RNG seed and VM-clock RTC gives reproducible guest virtual time (1 emulated instruction = 1 ns, idle time skipped, at every level).${ecu} Boot times and timer latencies are judged ECU-equivalent; rtos task response times are compared with the analytic bounds in the guest's own (virtual) time, the time base its task model runs in. Instructions the emulated L0/L1 execute to handle nested traps count too, so ECU-equivalent figures over-estimate the native ones.`;
 };
 
 const fig = (value: number, unit: string, timeBase?: Figure['timeBase']): Figure => (timeBase ? { value, unit, timeBase } : { value, unit });
@@ -75,9 +75,8 @@ const bootCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: Judg
   const wallMs = r.boot.vmStartToReadyMs;
   const virt = r.boot.virtual;
   const virtualMs = virt.kernelToInitS !== undefined && virt.initToReadyS !== undefined ? (virt.kernelToInitS + virt.initToReadyS) * 1000 : undefined;
-  const scale = ecuScale(input.profile);
   let measured: Figure | undefined;
-  if (deterministic && virtualMs !== undefined) measured = scale ? fig(Math.round(virtualMs * scale), 'ms', 'ecu-equivalent') : fig(Math.round(virtualMs), 'ms', 'guest-virtual');
+  if (deterministic && virtualMs !== undefined) measured = judgedTime(Math.round(virtualMs), 'ms', true, input.profile);
   else if (wallMs !== undefined) measured = fig(Math.round(wallMs), 'ms', 'host-wall');
   const details = { hostWallVmStartToReadyMs: wallMs, guestVirtualKernelToReadyMs: virtualMs };
   if (!measured) return { ...base, verdict: 'skipped', message: `${g.name}: no boot timing was recorded`, details };
@@ -108,31 +107,42 @@ const memoryCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: Ju
   return { ...base, verdict: over ? 'fail' : 'pass', measured: fig(usedMiB, 'MiB'), budget: fig(budget.value, 'MiB'), budgetSource: budget.source, message: `${g.name} uses ${usedMiB} MiB at ready ${over ? '>' : '≤'} memoryMiB ${budget.value}${vmm}`, details };
 };
 
+/** A guest-time figure as judged: in deterministic timing mapped to the ECU like boot times (the
+ * figure is instructions, the nested trap path included), else host wall time (indicative). */
+const judgedTime = (value: number, unit: string, deterministic: boolean, profile: EcuProfile | undefined): Figure => {
+  const scale = ecuScale(profile);
+  if (!deterministic) return fig(value, unit, 'host-wall');
+  return scale ? fig(Math.ceil(value * scale), unit, 'ecu-equivalent') : fig(value, unit, 'guest-virtual');
+};
+
 const latencyCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: JudgeInput, deterministic: boolean): CheckResult => {
   const base = { id: 'latency', guest: g.name };
   const budget = budgetFor(g, gi, 'latencyUs', input.profile);
   const end = r?.rtos?.end;
+  const cyc = r?.workload?.cyclictest;
+  let rawUs: number;
+  let what: string;
+  let details: Record<string, unknown>;
   if (g.os === 'rtos' && end) {
     // The rtos measures its own timer latency: expiry of the virtual timer → handler, every release.
-    const us = Math.ceil(end.timerLatencyMaxNs / 1000);
-    const timeBase = deterministic ? 'guest-virtual' : 'host-wall';
-    const measured = fig(us, 'µs', timeBase);
-    const details = { timerLatencyMaxNs: end.timerLatencyMaxNs, timerLatencyP99Ns: end.timerLatencyP99Ns, stolenNs: end.stolenNs };
-    if (!budget) return { ...base, verdict: 'skipped', measured, message: `${g.name}: rtos timer latency max ${end.timerLatencyMaxNs} ns; no latencyUs budget`, details };
-    const over = us > budget.value;
-    return { ...base, verdict: timeVerdict(over, deterministic), measured, budget: fig(budget.value, 'µs'), budgetSource: budget.source, ...(deterministic ? {} : { indicative: true }), message: `${g.name}: rtos timer latency max ${end.timerLatencyMaxNs} ns (p99 ${end.timerLatencyP99Ns} ns, ${timeBase}) ${over ? '>' : '≤'} latencyUs ${budget.value}`, details };
-  }
-  const cyc = r?.workload?.cyclictest;
-  if (!cyc) {
+    rawUs = Math.ceil(end.timerLatencyMaxNs / 1000);
+    what = `rtos timer latency max ${rawUs} µs (p99 ≤ ${Math.ceil(end.timerLatencyP99Ns / 1000)} µs)`;
+    details = { timerLatencyMaxNs: end.timerLatencyMaxNs, timerLatencyP99Ns: end.timerLatencyP99Ns, stolenNs: end.stolenNs };
+  } else if (cyc) {
+    if (cyc.exitCode !== 0) return { ...base, verdict: 'fail', message: `${g.name}: cyclictest failed (exit ${cyc.exitCode})` };
+    rawUs = cyc.maxUs;
+    what = `timer latency max ${cyc.maxUs} µs (avg ${cyc.avgUs}, ${cyc.loops} wake-ups every ${cyc.intervalUs} µs)`;
+    details = { minUs: cyc.minUs, avgUs: cyc.avgUs, maxUs: cyc.maxUs, overflows: cyc.overflows, histogramLog2: cyc.histogramLog2, loops: cyc.loops, intervalUs: cyc.intervalUs };
+  } else {
     const why = g.os === 'rtos' ? 'the rtos guest did not report its end-of-run summary' : 'no cyclictest workload is declared for this guest';
     return { ...base, verdict: g.os === 'rtos' ? 'fail' : 'skipped', message: `${g.name}: latency not measured: ${why}` };
   }
-  if (cyc.exitCode !== 0) return { ...base, verdict: 'fail', message: `${g.name}: cyclictest failed (exit ${cyc.exitCode})` };
-  const timeBase = deterministic ? 'guest-virtual' : 'host-wall';
-  const measured = fig(cyc.maxUs, 'µs', timeBase);
-  const details = { minUs: cyc.minUs, avgUs: cyc.avgUs, maxUs: cyc.maxUs, overflows: cyc.overflows, histogramLog2: cyc.histogramLog2, loops: cyc.loops, intervalUs: cyc.intervalUs };
-  if (!budget) return { ...base, verdict: 'skipped', measured, message: `${g.name}: cyclictest max ${cyc.maxUs} µs; no latencyUs budget`, details };
-  const over = cyc.maxUs > budget.value;
+  const measured = judgedTime(rawUs, 'µs', deterministic, input.profile);
+  const raw = `${what}, ${deterministic ? 'guest-virtual' : 'host-wall'}`;
+  const mapped = measured.timeBase === 'ecu-equivalent' ? ` = ${measured.value} µs ECU-equivalent` : '';
+  details = { ...details, timeBase: deterministic ? 'guest-virtual' : 'host-wall' };
+  if (!budget) return { ...base, verdict: 'skipped', measured, message: `${g.name}: ${raw}${mapped}; no latencyUs budget`, details };
+  const over = measured.value > budget.value;
   return {
     ...base,
     verdict: timeVerdict(over, deterministic),
@@ -140,7 +150,7 @@ const latencyCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: J
     budget: fig(budget.value, 'µs'),
     budgetSource: budget.source,
     ...(deterministic ? {} : { indicative: true }),
-    message: `${g.name}: timer latency max ${cyc.maxUs} µs (${timeBase}, avg ${cyc.avgUs}, ${cyc.loops} wake-ups every ${cyc.intervalUs} µs) ${over ? '>' : '≤'} latencyUs ${budget.value}`,
+    message: `${g.name}: ${raw}${mapped} ${over ? '>' : '≤'} latencyUs ${budget.value}`,
     details,
   };
 };
@@ -307,19 +317,43 @@ const spatialCheck = (results: RunResults): CheckResult => {
   };
 };
 
+/** What L1 must report for a vCPU thread of a guest with this reservation (null: not checked). */
+const expectedSched = (r: GuestResult['reservation']): string | null => {
+  switch (r.kind) {
+    case 'deadline':
+      return `deadline ${r.budgetUs ?? '?'}/${r.periodUs ?? '?'} µs`;
+    case 'dedicated':
+    case 'cap':
+    case 'other':
+      return 'other';
+    default:
+      return null;
+  }
+};
+const observedSched = (t: ThreadSched): string => (t.policy === 'deadline' ? `deadline ${t.runtimeUs}/${t.periodUs} µs` : t.policy);
+
 const pinningCheck = (input: JudgeInput): CheckResult => {
   const id = 'isolation.pinning';
   const rows = input.topology.guests.map((g) => {
     const r = input.results.guests.find((x) => x.name === g.name);
-    return { guest: g.name, pin: g.pin, applied: r?.pinApplied, reservation: r?.reservation };
+    return { guest: g.name, pin: g.pin, applied: r?.pinApplied, sched: r?.schedApplied, reservation: r?.reservation };
   });
   const recorded = rows.filter((x) => x.applied !== undefined);
   if (recorded.length === 0) return { id, verdict: 'skipped', message: 'vCPU thread affinity was not read back in this run' };
   const wrong = recorded.filter((x) => x.pin.some((h, k) => x.applied![String(k)] !== undefined && parseInt(x.applied![String(k)]!, 16) !== 1 << h));
-  const reservationErrors = rows.filter((x) => x.reservation?.error);
   if (wrong.length > 0) return { id, verdict: 'fail', message: `vCPU threads not pinned as declared: ${wrong.map((w) => `${w.guest} (pin ${w.pin.join(',')}, affinity ${JSON.stringify(w.applied)})`).join('; ')}`, details: { rows } };
+  const reservationErrors = rows.filter((x) => x.reservation?.error);
   if (reservationErrors.length > 0) return { id, verdict: 'fail', message: `CPU reservation not applied: ${reservationErrors.map((x) => `${x.guest}: ${x.reservation!.error}`).join('; ')}`, details: { rows } };
-  return { id, verdict: 'pass', message: `every guest vCPU thread's L1 affinity matches its pin (${recorded.length} guests read back)`, details: { rows } };
+  const policyMismatch = recorded.flatMap((x) => {
+    const want = x.reservation ? expectedSched(x.reservation) : null;
+    if (want === null || !x.sched) return [];
+    return Object.entries(x.sched)
+      .filter(([, t]) => observedSched(t) !== want)
+      .map(([k, t]) => `${x.guest} vCPU ${k}: ${observedSched(t)}, expected ${want}`);
+  });
+  if (policyMismatch.length > 0) return { id, verdict: 'fail', message: `vCPU thread scheduling differs from the topology: ${policyMismatch.join('; ')}`, details: { rows } };
+  const policies = recorded.map((x) => `${x.guest} ${x.sched ? [...new Set(Object.values(x.sched).map(observedSched))].join('/') : 'policy not read back'}`);
+  return { id, verdict: 'pass', message: `every guest vCPU thread's L1 affinity matches its pin and its scheduling its reservation (${policies.join(', ')})`, details: { rows } };
 };
 
 const isolationChecks = (input: JudgeInput): CheckResult[] => [

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { RUN_STATES } from './run-events.js';
 
-export const RUN_RESULTS_VERSION = 1;
+export const RUN_RESULTS_VERSION = 2;
 
 const kib = z.number().int().nonnegative();
 const ms = z.number().nonnegative();
@@ -18,6 +18,15 @@ export const kvmSampleSchema = z.strictObject({
   /** RSS of each VMM this level runs (L0: the L1 VMM; L1: one per guest, in topology order). */
   vmmRssKiB: z.array(kib),
 });
+
+export const threadSchedSchema = z.strictObject({
+  policy: z.string(),
+  priority: z.number().int(),
+  runtimeUs: z.number().int(),
+  deadlineUs: z.number().int(),
+  periodUs: z.number().int(),
+});
+export type ThreadSched = z.infer<typeof threadSchedSchema>;
 
 export const levelResultSchema = z.strictObject({
   level: z.union([z.literal(0), z.literal(1)]),
@@ -39,6 +48,10 @@ export const levelResultSchema = z.strictObject({
   vcpus: z.number().int().optional(),
   kvmSamples: z.array(kvmSampleSchema),
   vmmRssMaxKiB: z.array(kib),
+  /** L1: vCPU index → affinity of its thread in L0 (hex mask), as pinned by L0's agent. */
+  vcpuAffinityInL0: z.record(z.string(), z.string()).optional(),
+  /** L1: cpuset partitions made for deadline reservations (cpuset.cpus.partition read back). */
+  cpuPartitions: z.array(z.strictObject({ cpu: z.number().int(), state: z.string() })).optional(),
 });
 
 export const cyclictestResultSchema = z.strictObject({
@@ -129,9 +142,19 @@ export const guestResultSchema = z.strictObject({
   pin: z.array(z.number().int()),
   /** vCPU index → affinity read back from L1 (taskset -p, hex mask). */
   pinApplied: z.record(z.string(), z.string()).optional(),
-  reservation: z
-    .strictObject({ mechanism: z.string(), requested: z.string(), applied: z.string().optional(), error: z.string().optional() })
-    .optional(),
+  /** vCPU index → scheduling policy of its thread read back from L1 (sched_getattr). */
+  schedApplied: z.record(z.string(), threadSchedSchema).optional(),
+  /** How L1 enforces the guest's CPU share (src/core/node/stack/plan.ts reservationOf). */
+  reservation: z.strictObject({
+    kind: z.enum(['deadline', 'cap', 'dedicated', 'other']),
+    /** The runtime and period L1 is asked to apply per vCPU (deadline, cap), µs. */
+    budgetUs: z.number().int().optional(),
+    periodUs: z.number().int().optional(),
+    mechanism: z.string(),
+    requested: z.string(),
+    applied: z.string().optional(),
+    error: z.string().optional(),
+  }),
   boot: z.strictObject({
     vmStartMs: ms.optional(),
     /** Derived: initMs − kernelToInit (quiet consoles print nothing earlier). */

@@ -1,10 +1,11 @@
 // Turns demultiplexed agent events (with host arrival times) into results and stage events. Pure:
 // fed from the live console in a run and from recorded transcripts in tests.
 import type { Guest, ValidTopology } from '../../common/model/topology.js';
-import type { GuestResult, LevelResult, RtosGuestResult } from '../../common/model/run-results.js';
+import type { GuestResult, LevelResult, RtosGuestResult, ThreadSched } from '../../common/model/run-results.js';
+import { assertNever } from '../../common/model/errors.js';
 import { parseRtosEvent, summarizeRtosRun, type RtosEvent } from '../../common/rtos/console.js';
 import type { DemuxedLine } from './demux.js';
-import { effectiveServer, RTOS_HEARTBEAT_MS, rtosTaskName } from '../stack/plan.js';
+import { reservationOf, RTOS_HEARTBEAT_MS, rtosTaskName, type Reservation } from '../stack/plan.js';
 import type { ChannelPlan } from '../stack/channels.js';
 
 /** Probe outcome as the agent printed it: vsock-probe's status, attempts and ms. */
@@ -98,14 +99,7 @@ export class RunCollector {
       vcpus: g.vcpus,
       memoryMiB: g.memoryMiB,
       pin: [...g.pin],
-      ...(g.vcpuServer
-        ? {
-            reservation: {
-              mechanism: 'cgroup v2 cpu.max (CFS bandwidth cap) on the guest vCPU threads in L1: vcpus × budget per period, from the guest ready marker on',
-              requested: `${g.vcpuServer.budgetUs}/${g.vcpuServer.periodUs} µs per vCPU${(effectiveServer(g)?.scale ?? 1) > 1 ? ` (applied as ${effectiveServer(g)?.budgetUs}/${effectiveServer(g)?.periodUs} µs: same bandwidth, period stretched to ≥ 100 ms for emulation speed)` : ''}`,
-            },
-          }
-        : {}),
+      reservation: describeReservation(g, reservationOf(topology, g, deterministic ? 'deterministic' : 'fast')),
       boot: { virtual: {} },
     }));
   }
@@ -136,10 +130,13 @@ export class RunCollector {
     r.forEach((v, i) => {
       lv.vmmRssMaxKiB[i] = Math.max(lv.vmmRssMaxKiB[i] ?? 0, v);
     });
-    if (lv.level === 1) r.forEach((v, i) => {
-      const g = this.guests[i];
-      if (g) g.vmmRssMaxKiB = Math.max(g.vmmRssMaxKiB ?? 0, v);
-    });
+    if (lv.level === 1) r.forEach((v, i) => this.guestRss(i, v));
+  }
+
+  /** 0 = the VMM was gone when sampled: not a measurement. */
+  private guestRss(i: number, kib: number): void {
+    const g = this.guests[i];
+    if (g && kib > 0) g.vmmRssMaxKiB = Math.max(g.vmmRssMaxKiB ?? 0, kib);
   }
 
   private levelEvent(lv: LevelResult, tMs: number, name: string, d: Record<string, unknown>): void {
@@ -204,6 +201,12 @@ export class RunCollector {
         if (L === 1 && k !== undefined && c?.probedFrom === 'l1-relay') this.iso.probes.set(k, { status: str(d.r) ?? '?', attempts: num(d.n) ?? 0, ms: num(d.ms) ?? 0, atMs: tMs });
         break;
       }
+      case 'l1pin':
+        if (L === 0) this.l1.vcpuAffinityInL0 = Object.fromEntries(Object.entries((d.m ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+        break;
+      case 'part':
+        if (L === 1 && num(d.c) !== undefined) (lv.cpuPartitions ??= []).push({ cpu: num(d.c) ?? 0, state: str(d.st) ?? '?' });
+        break;
       case 'vsk':
         if (L === 1) {
           this.iso.l1VsockModules = num(d.m);
@@ -233,15 +236,19 @@ export class RunCollector {
         g.boot.virtual.l1VmStartUptimeS = num(d.u);
         this.note({ stage: 'guest-vmstart', level: 1, guest: g.name, message: `${g.name}: VM started by L1` });
         return true;
-      case 'pin':
+      case 'pin': {
         g.pinApplied = Object.fromEntries(Object.entries((d.m ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+        const sched = Object.entries((d.s ?? {}) as Record<string, unknown>).flatMap(([k, v]) => {
+          const t = parseThreadSched(String(v));
+          return t ? [[k, t] as const] : [];
+        });
+        g.schedApplied = Object.fromEntries(sched);
+        if (typeof d.r === 'number') this.guestRss(g.index, d.r);
+        const r = g.reservation;
+        if (d.ok === 1) r.applied = appliedText(r.kind, g.schedApplied, str(d.q));
+        else r.error = reservationError(r.kind, str(d.q));
         return true;
-      case 'srv':
-        if (g.reservation) {
-          if (typeof d.max === 'string') g.reservation.applied = `cpu.max ${d.max} on the ${d.on === 'threads' ? 'vCPU threads (threaded cgroup)' : 'whole VMM process'}`;
-          else g.reservation.error = 'could not set cpu.max on the guest VMM (cgroup v2 cpu controller unavailable or value below 1000 µs)';
-        }
-        return true;
+      }
       default:
         return false;
     }
@@ -413,3 +420,44 @@ export class RunCollector {
     this.levelEvent(line.level === 0 ? this.l0 : this.l1, tMs, line.name, line.data);
   }
 }
+
+const describeReservation = (g: Guest, r: Reservation): GuestResult['reservation'] => {
+  const declared = g.vcpuServer ? `${g.vcpuServer.budgetUs}/${g.vcpuServer.periodUs} µs per vCPU` : undefined;
+  const stretched = r.scale > 1 ? ` (applied as ${r.budgetUs}/${r.periodUs} µs: same bandwidth, period stretched to ≥ 100 ms in fast timing)` : '';
+  switch (r.kind) {
+    case 'deadline':
+      return { kind: r.kind, budgetUs: r.budgetUs, periodUs: r.periodUs, requested: `${declared ?? ''}${stretched}`, mechanism: 'SCHED_DEADLINE (constant-bandwidth server) on each vCPU thread in L1, runtime = budget, deadline = period = period; the VMM in a single-CPU cpuset partition (its own root domain); HRTICK_DL; from the guest ready marker on' };
+    case 'cap':
+      return { kind: r.kind, budgetUs: r.budgetUs, periodUs: r.periodUs, requested: `${declared ?? ''}${stretched}`, mechanism: 'cgroup v2 cpu.max (CFS bandwidth cap, not a guarantee) on the guest vCPU threads in L1: vcpus × budget per period, from the guest ready marker on (the vCPUs sit on several hypervisor CPUs, so no single-CPU deadline partition)' };
+    case 'dedicated':
+      return { kind: r.kind, requested: 'dedicated hypervisor CPU (no server, no other guest vCPU on it)', mechanism: "the guest's VMM runs in its CPU's cpuset partition in L1 (none of L1's own tasks run there), default policy; on the CPU L1 keeps for itself it shares with L1's own tasks" };
+    case 'other':
+      return { kind: r.kind, requested: 'none (shared hypervisor CPU without a server: no guaranteed supply)', mechanism: 'default Linux scheduling (SCHED_OTHER) in L1' };
+    default:
+      return assertNever(r.kind, 'reservation kind');
+  }
+};
+
+/** nb-sched get: "<policy> <prio> <runtime_us> <deadline_us> <period_us>". */
+export const parseThreadSched = (line: string): ThreadSched | undefined => {
+  const m = /^([a-z]+) (\d+) (\d+) (\d+) (\d+)$/.exec(line.trim());
+  if (!m) return undefined;
+  return { policy: m[1]!, priority: Number(m[2]), runtimeUs: Number(m[3]), deadlineUs: Number(m[4]), periodUs: Number(m[5]) };
+};
+
+const appliedText = (kind: Reservation['kind'], sched: Record<string, ThreadSched>, cpuMax: string | undefined): string => {
+  if (kind === 'cap') return `cpu.max ${cpuMax ?? '?'} on the vCPU threads (threaded cgroup)`;
+  const per = Object.entries(sched).map(([k, t]) => `vCPU ${k}: ${t.policy}${t.policy === 'deadline' ? ` ${t.runtimeUs}/${t.periodUs} µs` : t.policy === 'fifo' ? ` ${t.priority}` : ''}`);
+  return per.join(', ') || 'no vCPU thread found';
+};
+
+const reservationError = (kind: Reservation['kind'], detail: string | undefined): string => {
+  switch (kind) {
+    case 'deadline':
+      return `L1 refused SCHED_DEADLINE on a vCPU thread (${detail ?? 'unknown error'}${detail === 'err16' ? ': EBUSY, the deadline bandwidth of that CPU (95 % by default) is exhausted' : ''})`;
+    case 'cap':
+      return 'could not set cpu.max on the guest vCPU threads (cgroup v2 cpu controller unavailable or value below 1000 µs)';
+    default:
+      return `reservation failed (${detail ?? 'unknown error'})`;
+  }
+};

@@ -59,18 +59,74 @@ const osLetter = (os: Guest['os']): string => {
   }
 };
 
-/** Shortest server period applied under emulation, µs. A guest vCPU runs 50–100× slower than on
- * hardware here and every nested world switch costs milliseconds, so a hardware-scale period
- * (≤ 10 ms) leaves the guest almost nothing but switch overhead: measured, a 5/10 ms server kept a
- * guest from reaching its next console line for > 90 s. Periods are therefore stretched to at least
- * 100 ms with the bandwidth Θ/Π unchanged (cgroup v2 cpu.max also needs ≥ 1000 µs). */
-export const MIN_EMULATED_SERVER_PERIOD_US = 100_000;
+/** Shortest server period applied in `fast` timing, µs. There a guest vCPU runs 50–100× slower than
+ * on hardware in wall time and every nested world switch costs milliseconds, so a hardware-scale
+ * period (≤ 10 ms) leaves the guest almost nothing but switch overhead: measured, a 5/10 ms server kept a
+ * guest from reaching its next console line for > 90 s. In fast mode periods are therefore stretched
+ * to at least 100 ms with the bandwidth Θ/Π unchanged. In `deterministic` timing time is counted in
+ * instructions, switch overhead included, and the server is applied exactly as declared. */
+export const MIN_FAST_SERVER_PERIOD_US = 100_000;
 
-export const effectiveServer = (g: Guest): { budgetUs: number; periodUs: number; scale: number } | undefined => {
+/**
+ * How L1 enforces a guest's CPU share (guest/init.sh `guard`), from the guest ready marker on:
+ * - `deadline`: `vcpuServer` → SCHED_DEADLINE (a constant-bandwidth server: runtime Θ every period Π)
+ *   on each vCPU thread; its VMM runs in a single-CPU cpuset partition (its own root domain: Linux
+ *   admits a deadline thread only if its affinity spans its whole root domain), HRTICK_DL on;
+ * - `cap`: `vcpuServer` on a guest whose vCPUs sit on several hypervisor CPUs (one process cannot be
+ *   split over partitions) → cgroup v2 `cpu.max` on its vCPU threads: a bandwidth cap, not a guarantee;
+ * - `dedicated`: no server, and the guest's vCPUs are the only guest vCPUs on their hypervisor CPUs
+ *   (the analysis's `dedicated` supply) → its VMM runs in its CPU's cpuset partition, so none of L1's
+ *   own tasks run there (default policy: a SCHED_FIFO vCPU thread starved its own VMM's main thread
+ *   on that single CPU — measured: a powered-off guest's VMM never exited);
+ * - `other`: no server on a shared CPU (QM guests only; the analysis gives them no guarantee).
+ */
+export type ReservationKind = 'deadline' | 'cap' | 'dedicated' | 'other';
+export interface Reservation {
+  readonly kind: ReservationKind;
+  /** Applied runtime and period per vCPU, µs (deadline / cap); scale > 1: period stretched (fast mode). */
+  readonly budgetUs: number;
+  readonly periodUs: number;
+  readonly scale: number;
+}
+
+const guestsOnCpu = (t: ValidTopology, cpu: number): number => t.guests.reduce((n, g) => n + g.pin.filter((p) => p === cpu).length, 0);
+const ASIL_RANK: Readonly<Record<Guest['asil'], number>> = { QM: 0, A: 1, B: 2, C: 3, D: 4 };
+
+/** What a guest's placement asks for, before partitioning: a server on one CPU wants a deadline
+ * partition; no server on CPUs of its own is `dedicated`; a server over several CPUs is a `cap`. */
+const wantedKind = (t: ValidTopology, g: Guest): ReservationKind => {
+  if (!g.vcpuServer) return g.pin.every((c) => guestsOnCpu(t, c) === 1) ? 'dedicated' : 'other';
+  return new Set(g.pin).size === 1 ? 'deadline' : 'cap';
+};
+
+/** Hypervisor CPUs that get their own cpuset partition in L1 (a root domain of their own, so the
+ * deadline threads there are admitted, and L1's own tasks — agent, relays, VMM start-up work — stay
+ * off them): every CPU whose guest vCPUs all want `deadline` or `dedicated`. One CPU always stays in L1's
+ * root partition, where L1's own tasks run: a CPU no such guest needs if there is one, else the one
+ * whose guests are the least critical (lowest ASIL, then lowest index). */
+export const partitionCpus = (t: ValidTopology): number[] => {
+  const cpus = [...Array(t.hypervisor.vcpus).keys()].filter((c) => {
+    const here = t.guests.filter((g) => g.pin.includes(c));
+    return here.length > 0 && here.every((g) => ['deadline', 'dedicated'].includes(wantedKind(t, g)));
+  });
+  if (cpus.length < t.hypervisor.vcpus) return cpus;
+  const criticality = (c: number): number => Math.max(...t.guests.filter((g) => g.pin.includes(c)).map((g) => ASIL_RANK[g.asil]));
+  const keep = [...cpus].sort((a, b) => criticality(a) - criticality(b) || a - b)[0];
+  return cpus.filter((c) => c !== keep);
+};
+
+export const reservationOf = (t: ValidTopology, g: Guest, timing: 'fast' | 'deterministic'): Reservation => {
   const s = g.vcpuServer;
-  if (!s) return undefined;
-  const scale = Math.max(1, Math.ceil(MIN_EMULATED_SERVER_PERIOD_US / s.periodUs), Math.ceil(1000 / (s.budgetUs * g.vcpus)));
-  return { budgetUs: s.budgetUs * scale, periodUs: s.periodUs * scale, scale };
+  let kind = wantedKind(t, g);
+  if (!s) return { kind, budgetUs: 0, periodUs: 0, scale: 1 };
+  // deadline threads need a root domain that is exactly their CPU: a partition, or L1's root
+  // partition once every other CPU is partitioned; elsewhere the server falls back to a cap
+  const parts = partitionCpus(t);
+  if (kind === 'deadline' && !parts.includes(g.pin[0]!) && parts.length !== t.hypervisor.vcpus - 1) kind = 'cap';
+  const minPeriod = timing === 'fast' ? MIN_FAST_SERVER_PERIOD_US : 0;
+  // cpu.max needs quota ≥ 1000 µs (and its runtime covers all the guest's vCPUs)
+  const scale = Math.max(1, Math.ceil(minPeriod / s.periodUs), kind === 'cap' ? Math.ceil(1000 / (s.budgetUs * g.vcpus)) : 1);
+  return { kind, budgetUs: s.budgetUs * scale, periodUs: s.periodUs * scale, scale };
 };
 
 /** QEMU refuses to place the DTB in less (docs/rtos.md). */
@@ -107,21 +163,24 @@ export const rtosGuestWord = (g: Guest, i: number, runMs: number, panic: boolean
   return `nb_r${i}=${words.join('+')}`;
 };
 
-export const guestSpecWord = (g: Guest, i: number): string => {
+const RESERVATION_LETTER: Readonly<Record<ReservationKind, string>> = { deadline: 'd', cap: 'c', dedicated: 'p', other: 'o' };
+
+export const guestSpecWord = (t: ValidTopology, g: Guest, i: number, timing: 'fast' | 'deterministic'): string => {
   const cy = g.workload?.cyclictest;
   const st = g.workload?.stress;
-  const srv = effectiveServer(g);
+  const r = reservationOf(t, g, timing);
   const fields = [
     g.vcpus,
     bootedMemoryMiB(g),
     g.pin.join('.'),
     osLetter(g.os),
-    srv?.budgetUs ?? 0,
-    srv?.periodUs ?? 0,
+    r.budgetUs,
+    r.periodUs,
     cy?.intervalUs ?? 0,
     cy?.loops ?? 0,
     st?.cpu ?? 0,
     st?.memoryMiB ?? 0,
+    RESERVATION_LETTER[r.kind],
   ];
   return `nb_g${i}=${fields.join(',')}`;
 };
@@ -179,7 +238,8 @@ export const planStack = (t: ValidTopology, o: StackOptions): StackPlan => {
     'nb_lv=0',
     `nb_l1=${t.hypervisor.vcpus},${t.hypervisor.memoryMiB}`,
     `nb_n=${t.guests.length}`,
-    ...t.guests.map(guestSpecWord),
+    ...t.guests.map((g, i) => guestSpecWord(t, g, i, o.timing)),
+    `nb_dp=${partitionCpus(t).join('.') || 'x'}`,
     ...t.guests.flatMap((g, i) => (g.os === 'rtos' ? [rtosGuestWord(g, i, o.rtosRunMs, o.panicGuest === i)] : [])),
     `nb_hold=${Math.max(0, Math.round(o.holdS))}`,
     `nb_si=${Math.max(1, Math.round(o.sampleIntervalS))}`,
