@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planEntries, writeCpio } from '../../../src/core/node/image/cpio.js';
+import { tempDir } from '../../helpers/temp.js';
 
 interface Parsed { name: string; mode: number; size: number; mtime: number; rdev: [number, number]; data: Buffer }
 const parseNewc = (buf: Buffer): Parsed[] => {
@@ -25,7 +25,7 @@ const parseNewc = (buf: Buffer): Parsed[] => {
 
 describe('newc cpio writer', () => {
   it('writes sorted entries with parents, device nodes, symlinks and 4-byte padding', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cpio-'));
+    const dir = tempDir();
     const host = join(dir, 'host.bin');
     await writeFile(host, Buffer.from('hello from the host'));
     const out = join(dir, 'a.cpio');
@@ -52,7 +52,7 @@ describe('newc cpio writer', () => {
   });
 
   it('is deterministic: the same input gives the same SHA-256', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cpio-'));
+    const dir = tempDir();
     const entries = [{ path: 'b', kind: 'file', data: Buffer.from('2') }, { path: 'a/x', kind: 'file', data: Buffer.from('1') }] as const;
     expect(writeCpio(join(dir, '1.cpio'), entries).sha256).toBe(writeCpio(join(dir, '2.cpio'), [...entries].reverse()).sha256);
   });

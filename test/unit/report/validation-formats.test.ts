@@ -22,20 +22,19 @@ describe('text', () => {
     `);
   });
 
-  it('the schedulability table of the realistic example', () => {
-    expect(formatValidationText(report('zonal-controller.yaml'))).toMatchInlineSnapshot(`
-      "examples/zonal-controller.yaml:37:11: info NB6001: hypervisor vCPU 0 multiplexes 2 guest vCPUs (safety, adas); deterministic timing keeps this from stalling under emulation [guests[1].pin[0]]
+  it('the schedulability table of the shared-core example (server 150/250: blackout 2(Π−Θ) = 200 µs)', () => {
+    expect(formatValidationText(report('shared-core.yaml'))).toMatchInlineSnapshot(`
+      "examples/shared-core.yaml:49:11: info NB6001: hypervisor vCPU 0 multiplexes 2 guest vCPUs (adas, ivi); deterministic timing keeps this from stalling under emulation [guests[2].pin[0]]
 
       Schedulability (fixed-priority preemptive per guest vCPU; exact integer µs)
-      guest   vcpu  hv  supply           task            prio  wcet  period  deadline  response  slack  verdict
-      ------  ----  --  ---------------  --------------  ----  ----  ------  --------  --------  -----  -------
-      safety     0   0  server 250/500   brake-monitor     90   100    1000      1000       600    400  ok
-      safety     0   0  server 250/500   torque-arbiter    80   600    5000      4000      2150   1850  ok
-      safety     0   0  server 250/500   watchdog-kick     70    50   10000     10000      2200   7800  ok
-      adas       0   0  server 400/1000  lane-keeping      80  2000   10000     10000      5600   4400  ok
-      adas       0   0  server 400/1000  object-fusion     70  4000   50000     50000     25600  24400  ok
+      guest   vcpu  hv  supply          task            prio  wcet  period  deadline  response  slack  verdict
+      ------  ----  --  --------------  --------------  ----  ----  ------  --------  --------  -----  -------
+      safety     0   1  dedicated       brake-monitor     90   100    1000      1000       100    900  ok
+      safety     0   1  dedicated       torque-arbiter    80   600    5000      4000       700   3300  ok
+      adas       0   0  server 150/250  lane-keeping      80  2000   10000     10000      3500   6500  ok
+      adas       0   0  server 150/250  object-fusion     70  4000   50000     50000     13500  36500  ok
 
-      ✔ valid: topology zonal-controller against profile nvidia-drive-orin — 0 errors, 0 warnings, 1 info
+      ✔ valid: topology shared-core against profile nvidia-drive-orin — 0 errors, 0 warnings, 1 info
       "
     `);
   });
@@ -49,11 +48,13 @@ describe('text', () => {
 
 describe('json', () => {
   it('matches the versioned schema and the spec’s field names', () => {
-    const r = report('zonal-controller.yaml');
+    const r = report('shared-core.yaml');
     expect(validationReportSchema.parse(JSON.parse(JSON.stringify(r)))).toEqual(r);
-    expect(r).toMatchObject({ schemaVersion: 1, tool: 'nestbed', command: 'validate', topology: 'zonal-controller', profile: 'nvidia-drive-orin', success: true });
-    expect(r.schedulability[0]).toMatchObject({ guest: 'safety', vcpu: 0, supply: { kind: 'server', periodUs: 500, budgetUs: 250 } });
-    expect(r.schedulability[0]!.tasks[0]).toMatchObject({ name: 'brake-monitor', deadlineUs: 1000, responseTimeUs: 600, schedulable: true });
+    expect(r).toMatchObject({ schemaVersion: 1, tool: 'nestbed', command: 'validate', topology: 'shared-core', profile: 'nvidia-drive-orin', success: true });
+    expect(r.schedulability[0]).toMatchObject({ guest: 'safety', vcpu: 0, supply: { kind: 'dedicated' } });
+    expect(r.schedulability[1]).toMatchObject({ guest: 'adas', vcpu: 0, supply: { kind: 'server', periodUs: 250, budgetUs: 150 } });
+    // hand-computed: tbf(2000) = 2·100 + 13·250 + (2000 − 13·150) = 3500
+    expect(r.schedulability[1]!.tasks[0]).toMatchObject({ name: 'lane-keeping', deadlineUs: 10000, responseTimeUs: 3500, schedulable: true });
   });
 });
 

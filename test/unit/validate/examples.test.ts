@@ -10,20 +10,28 @@ describe('examples', () => {
     expect(v.valid).toBeDefined();
     expect(v.profile?.id).toBe('nvidia-drive-orin');
     const rows = v.schedulability.flatMap((s) => s.tasks.map((t) => `${s.guest}/${s.vcpu} ${s.supply.kind} ${t.name} R=${t.responseTimeUs} D=${t.deadlineUs}`));
-    // safety: server Π=500 Θ=250, blackout 2(Π−Θ) = 500.
-    //   brake-monitor  tbf(100) = 500 + 100 = 600
-    //   torque-arbiter w = 600 + ⌈R/1000⌉·100 → tbf(800) = 500 + 3·500 + 50 = 2050 → tbf(900) = 2150 (fixed point)
-    //   watchdog-kick  tbf(w) = (⌈w/250⌉ + 1)·250 + w; start tbf(750) = 1750;
-//                  w = 50 + ⌈1750/1000⌉·100 + ⌈1750/5000⌉·600 = 850 → 2100; w = 950 → 2200; w = 950 (fixed point)
-    // adas: server Π=1000 Θ=400, blackout 1200.
-    //   lane-keeping   tbf(2000) = 1200 + 4·1000 + 400 = 5600
-    //   object-fusion  tbf(6000) = 15600 → tbf(8000) = 20600 → tbf(10000) = 25600 (fixed point)
+    // every partition on a hypervisor vCPU of its own: dedicated supply, R = Σ wcet of hp(i) ∪ {i}
     expect(rows).toEqual([
-      'safety/0 server brake-monitor R=600 D=1000',
-      'safety/0 server torque-arbiter R=2150 D=4000',
-      'safety/0 server watchdog-kick R=2200 D=10000',
-      'adas/0 server lane-keeping R=5600 D=10000',
-      'adas/0 server object-fusion R=25600 D=50000',
+      'safety/0 dedicated brake-monitor R=100 D=1000',
+      'safety/0 dedicated torque-arbiter R=700 D=4000',
+      'safety/0 dedicated watchdog-kick R=750 D=10000',
+      'adas/0 dedicated lane-keeping R=2000 D=10000',
+      'adas/0 dedicated object-fusion R=6000 D=50000',
+    ]);
+  });
+  it('the shared-core controller is valid, with the hand-computed server response times', () => {
+    const v = validateExample('shared-core.yaml');
+    expect(v.errors).toBe(0);
+    const rows = v.schedulability.flatMap((s) => s.tasks.map((t) => `${s.guest}/${s.vcpu} ${s.supply.kind} ${t.name} R=${t.responseTimeUs} D=${t.deadlineUs}`));
+    // adas: server Π=250 Θ=150, blackout 2(Π−Θ) = 200; tbf(w) = 200 + (k−1)·250 + (w − (k−1)·150), k = ⌈w/150⌉
+    //   lane-keeping   tbf(2000): k = 14 → 200 + 3250 + 50 = 3500
+    //   object-fusion  start tbf(6000): k = 40 → 200 + 9750 + 150 = 10100; w = 4000 + ⌈10100/10000⌉·2000 = 8000
+    //                  → tbf(8000): k = 54 → 200 + 13250 + 50 = 13500; w = 4000 + 2·2000 = 8000 (fixed point)
+    expect(rows).toEqual([
+      'safety/0 dedicated brake-monitor R=100 D=1000',
+      'safety/0 dedicated torque-arbiter R=700 D=4000',
+      'adas/0 server lane-keeping R=3500 D=10000',
+      'adas/0 server object-fusion R=13500 D=50000',
     ]);
   });
 
