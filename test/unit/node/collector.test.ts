@@ -106,3 +106,18 @@ describe('collector: os rtos guests', () => {
     expect(g.rtos?.problems).toEqual([]);
   });
 });
+
+describe('lossy console lines', () => {
+  it("takes a Linux guest's cpu diff from its bye line when the cpu line lost its start", () => {
+    const c = new RunCollector(topo, false);
+    // recorded in CI: the first 16 characters of a guest's 'cpu' line never arrived
+    c.feed(demuxLine('1|2.1|17.02,"d":""}'), 1000);
+    expect(c.guests[1]!.cpuFeaturesDiffVsL1).toBeUndefined();
+    c.feed(demuxLine('1|2.1|@{"e":"bye","u":24.35,"mt":208144,"ma":180272,"d":"-paca -pacg"}'), 2000);
+    expect(c.guests[1]!.cpuFeaturesDiffVsL1).toEqual({ removed: ['paca', 'pacg'], added: [] });
+    // an intact cpu line wins
+    c.feed(demuxLine('1|2.0|@{"e":"cpu","u":3,"d":""}'), 3000);
+    c.feed(demuxLine('1|2.0|@{"e":"bye","u":9,"d":"+sve"}'), 4000);
+    expect(c.guests[0]!.cpuFeaturesDiffVsL1).toEqual({ removed: [], added: [] });
+  });
+});

@@ -308,6 +308,10 @@ export class RunCollector {
         this.note({ stage: 'guest-workload', level: 2, guest: g.name, message: `${g.name}: cyclictest max ${num(d.max) ?? '?'} µs` });
         break;
       }
+      case 'bye':
+        // repeats the cpu diff (console lines can lose characters)
+        if (typeof d.d === 'string' && g.cpuFeaturesDiffVsL1 === undefined) g.cpuFeaturesDiffVsL1 = diff(d.d);
+        break;
       case 'vmexit':
         g.exitCode = num(d.rc);
         this.note({ stage: 'guest-exit', level: 2, guest: g.name, message: `${g.name}: VM exited rc=${String(d.rc)}` });
