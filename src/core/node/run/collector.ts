@@ -430,7 +430,7 @@ const describeReservation = (g: Guest, r: Reservation): GuestResult['reservation
   const stretched = r.scale > 1 ? ` (applied as ${r.budgetUs}/${r.periodUs} µs: same bandwidth, period stretched to ≥ 100 ms in fast timing)` : '';
   switch (r.kind) {
     case 'deadline':
-      return { kind: r.kind, budgetUs: r.budgetUs, periodUs: r.periodUs, requested: `${declared ?? ''}${stretched}`, mechanism: 'SCHED_DEADLINE (constant-bandwidth server) on each vCPU thread in L1, runtime = budget, deadline = period = period; the VMM in a single-CPU cpuset partition (its own root domain); HRTICK_DL; from the guest ready marker on' };
+      return { kind: r.kind, budgetUs: r.budgetUs, periodUs: r.periodUs, requested: `${declared ?? ''}${stretched}`, mechanism: 'SCHED_DEADLINE (constant-bandwidth server) on each vCPU thread in L1, runtime = budget, deadline = period; the VMM in a single-CPU cpuset partition (its own root domain); HRTICK_DL; from the guest ready marker on' };
     case 'cap':
       return { kind: r.kind, budgetUs: r.budgetUs, periodUs: r.periodUs, requested: `${declared ?? ''}${stretched}`, mechanism: 'cgroup v2 cpu.max (CFS bandwidth cap, not a guarantee) on the guest vCPU threads in L1: vcpus × budget per period, from the guest ready marker on (the vCPUs sit on several hypervisor CPUs, so no single-CPU deadline partition)' };
     case 'dedicated':
