@@ -2,6 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { brief, examplePath, validateExample } from '../../helpers/validate.js';
 
+/** One line per task: guest/vcpu, supply kind, task, response time and deadline. */
+const responseRows = (v: ReturnType<typeof validateExample>): string[] =>
+  v.schedulability.flatMap((s) => s.tasks.map((t) => `${s.guest}/${s.vcpu} ${s.supply.kind} ${t.name} R=${t.responseTimeUs} D=${t.deadlineUs}`));
+
 describe('examples', () => {
   it('the realistic zonal controller is valid, with the hand-computed response times', () => {
     const v = validateExample('zonal-controller.yaml');
@@ -9,7 +13,7 @@ describe('examples', () => {
     expect(v.malformed).toBe(false);
     expect(v.valid).toBeDefined();
     expect(v.profile?.id).toBe('nvidia-drive-orin');
-    const rows = v.schedulability.flatMap((s) => s.tasks.map((t) => `${s.guest}/${s.vcpu} ${s.supply.kind} ${t.name} R=${t.responseTimeUs} D=${t.deadlineUs}`));
+    const rows = responseRows(v);
     // every partition on a hypervisor vCPU of its own: dedicated supply, R = Σ wcet of hp(i) ∪ {i}
     expect(rows).toEqual([
       'safety/0 dedicated brake-monitor R=100 D=1000',
@@ -22,7 +26,7 @@ describe('examples', () => {
   it('the shared-core controller is valid, with the hand-computed server response times', () => {
     const v = validateExample('shared-core.yaml');
     expect(v.errors).toBe(0);
-    const rows = v.schedulability.flatMap((s) => s.tasks.map((t) => `${s.guest}/${s.vcpu} ${s.supply.kind} ${t.name} R=${t.responseTimeUs} D=${t.deadlineUs}`));
+    const rows = responseRows(v);
     // adas: server Π=250 Θ=150, blackout 2(Π−Θ) = 200; tbf(w) = 200 + (k−1)·250 + (w − (k−1)·150), k = ⌈w/150⌉
     //   lane-keeping   tbf(2000): k = 14 → 200 + 3250 + 50 = 3500
     //   object-fusion  start tbf(6000): k = 40 → 200 + 9750 + 150 = 10100; w = 4000 + ⌈10100/10000⌉·2000 = 8000

@@ -5,7 +5,7 @@ import type { VcpuSchedulability } from '../analysis/schedulability.js';
 import { CHECK_REPORT_VERSION, type CheckReport, type CheckResult, type Figure, type Verdict } from '../model/check-report.js';
 import type { Diagnostic } from '../model/diagnostic.js';
 import type { EcuProfile, RoleBudget } from '../model/profile.js';
-import type { GuestResult, RunResults, ThreadSched } from '../model/run-results.js';
+import { threadSchedText, type GuestResult, type RunResults } from '../model/run-results.js';
 import type { Guest, Topology } from '../model/topology.js';
 import { compareWithBounds } from '../rtos/bounds.js';
 
@@ -330,7 +330,6 @@ const expectedSched = (r: GuestResult['reservation']): string | null => {
       return null;
   }
 };
-const observedSched = (t: ThreadSched): string => (t.policy === 'deadline' ? `deadline ${t.runtimeUs}/${t.periodUs} µs` : t.policy);
 
 const pinningCheck = (input: JudgeInput): CheckResult => {
   const id = 'isolation.pinning';
@@ -348,11 +347,11 @@ const pinningCheck = (input: JudgeInput): CheckResult => {
     const want = x.reservation ? expectedSched(x.reservation) : null;
     if (want === null || !x.sched) return [];
     return Object.entries(x.sched)
-      .filter(([, t]) => observedSched(t) !== want)
-      .map(([k, t]) => `${x.guest} vCPU ${k}: ${observedSched(t)}, expected ${want}`);
+      .filter(([, t]) => threadSchedText(t) !== want)
+      .map(([k, t]) => `${x.guest} vCPU ${k}: ${threadSchedText(t)}, expected ${want}`);
   });
   if (policyMismatch.length > 0) return { id, verdict: 'fail', message: `vCPU thread scheduling differs from the topology: ${policyMismatch.join('; ')}`, details: { rows } };
-  const policies = recorded.map((x) => `${x.guest} ${x.sched ? [...new Set(Object.values(x.sched).map(observedSched))].join('/') : 'policy not read back'}`);
+  const policies = recorded.map((x) => `${x.guest} ${x.sched ? [...new Set(Object.values(x.sched).map(threadSchedText))].join('/') : 'policy not read back'}`);
   return { id, verdict: 'pass', message: `every guest vCPU thread's L1 affinity matches its pin and its scheduling its reservation (${policies.join(', ')})`, details: { rows } };
 };
 

@@ -27,6 +27,8 @@ export const threadSchedSchema = z.strictObject({
   periodUs: z.number().int(),
 });
 export type ThreadSched = z.infer<typeof threadSchedSchema>;
+/** "deadline <runtime>/<period> µs" for a deadline reservation, else the policy name. */
+export const threadSchedText = (t: ThreadSched): string => (t.policy === 'deadline' ? `deadline ${t.runtimeUs}/${t.periodUs} µs` : t.policy);
 
 export const levelResultSchema = z.strictObject({
   level: z.union([z.literal(0), z.literal(1)]),

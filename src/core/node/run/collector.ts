@@ -1,7 +1,7 @@
 // Turns demultiplexed agent events (with host arrival times) into results and stage events. Pure:
 // fed from the live console in a run and from recorded transcripts in tests.
 import type { Guest, ValidTopology } from '../../common/model/topology.js';
-import type { GuestResult, LevelResult, RtosGuestResult, ThreadSched } from '../../common/model/run-results.js';
+import { threadSchedText, type GuestResult, type LevelResult, type RtosGuestResult, type ThreadSched } from '../../common/model/run-results.js';
 import { assertNever } from '../../common/model/errors.js';
 import { parseRtosEvent, summarizeRtosRun, type RtosEvent } from '../../common/rtos/console.js';
 import type { DemuxedLine } from './demux.js';
@@ -451,7 +451,7 @@ export const parseThreadSched = (line: string): ThreadSched | undefined => {
 
 const appliedText = (kind: Reservation['kind'], sched: Record<string, ThreadSched>, cpuMax: string | undefined): string => {
   if (kind === 'cap') return `cpu.max ${cpuMax ?? '?'} on the vCPU threads (threaded cgroup)`;
-  const per = Object.entries(sched).map(([k, t]) => `vCPU ${k}: ${t.policy}${t.policy === 'deadline' ? ` ${t.runtimeUs}/${t.periodUs} µs` : t.policy === 'fifo' ? ` ${t.priority}` : ''}`);
+  const per = Object.entries(sched).map(([k, t]) => `vCPU ${k}: ${threadSchedText(t)}`);
   return per.join(', ') || 'no vCPU thread found';
 };
 
