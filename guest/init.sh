@@ -123,6 +123,9 @@ KS="x:exits mu:mmio_exit_user mk:mmio_exit_kernel wi:wfi_exit_stat we:wfe_exit_s
 kvmstat() { s=; for kf in $KS; do v=; read v </sys/kernel/debug/kvm/${kf#*:} 2>/dev/null && s="$s${s:+,}\"${kf%%:*}\":$v"; done; echo "$s"; }
 rss() { r=0; [ -n "$1" ] && [ -r /proc/$1/status ] && while read k v _; do [ "$k" = VmRSS: ] && r=$v; done </proc/$1/status; echo $r; }
 pidof_() { p=; [ -r /tmp/$1.pid ] && read p </tmp/$1.pid; echo "$p"; }
+# "k:tid " for each vCPU thread ("CPU k/KVM") of VMM process $1; a thread's affinity mask (hex)
+vcpus_of() { local t cm k; for t in /proc/$1/task/*; do cm=; read cm <$t/comm 2>/dev/null; case $cm in "CPU "*"/KVM") k=${cm#CPU }; printf '%s ' "${k%/KVM}:${t##*/}" ;; esac; done; }
+affinity() { taskset -p "$1" 2>/dev/null | sed 's/.*: //'; }
 SI=$(arg nb_si 3)
 # the kernel command line for the level below: our own nb_* words (except per-level ones) + our features
 F=$(feats | tr ' ' ,)
@@ -151,8 +154,8 @@ if [ "$LV" = 0 ]; then
     p=$(pidof_ l1); m=; n=0
     while [ -n "$p" ] && [ $n -lt 100 ]; do
       m=; c=0
-      for t in /proc/$p/task/*; do cm=; read cm <$t/comm 2>/dev/null; case $cm in "CPU "*"/KVM") k=${cm#CPU }; k=${k%/KVM}
-        taskset -p -c "$k" "${t##*/}" >/dev/null 2>&1 && c=$((c + 1)); m="$m${m:+,}\"$k\":\"$(taskset -p "${t##*/}" | sed 's/.*: //')\"" ;; esac; done
+      for e in $(vcpus_of "$p"); do k=${e%%:*}; tid=${e#*:}
+        taskset -p -c "$k" "$tid" >/dev/null 2>&1 && c=$((c + 1)); m="$m${m:+,}\"$k\":\"$(affinity "$tid")\""; done
       [ "$c" -ge "$1" ] && break; usleep 50000; n=$((n + 1))
     done
     ev l1pin "\"m\":{$m}"
@@ -232,7 +235,7 @@ orch() {
 #   o  nothing (shared without a server)
 # and read affinity and policy back. Nothing polls: every fork in L1 competes with the guests' boot.
 guard() {
-  local i j k t cm cpu tid p m s ok q r kind pins pid g
+  local i j k e cpu tid p m s ok q r kind pins pid g
   i=$1; set -- $(arg "nb_g$i" | tr , ' '); pins=$(echo "$3" | tr . ' '); kind=${11:-o}
   pid=$(pidof_ g$i); m=; s=; ok=1; q=
   if [ "$kind" = c ]; then
@@ -240,16 +243,15 @@ guard() {
     g=/sys/fs/cgroup/g$i; mkdir -p $g/v
     { echo threaded >$g/v/cgroup.type && echo +cpu >$g/cgroup.subtree_control && echo "$pid" >$g/cgroup.procs; } 2>/dev/null || ok=0
   fi
-  for t in /proc/$pid/task/*; do
-    cm=; read cm <$t/comm 2>/dev/null; case $cm in "CPU "*"/KVM") ;; *) continue ;; esac
-    k=${cm#CPU }; k=${k%/KVM}; j=0; cpu=; tid=${t##*/}
+  for e in $(vcpus_of "$pid"); do
+    k=${e%%:*}; tid=${e#*:}; j=0; cpu=
     for p in $pins; do [ $j = "$k" ] && cpu=$p; j=$((j + 1)); done
     [ -n "$cpu" ] && [ "$1" -gt 1 ] && taskset -p -c "$cpu" "$tid" >/dev/null 2>&1
     case $kind in
       d) r=$(nb-sched dl "$tid" "$5" "$6" "$6"); [ "$r" = ok ] || { ok=0; q="$r"; } ;;
       c) [ $ok = 1 ] && { echo "$tid" >$g/v/cgroup.threads; } 2>/dev/null || ok=0 ;;
     esac
-    m="$m${m:+,}\"$k\":\"$(taskset -p "$tid" 2>/dev/null | sed 's/.*: //')\""
+    m="$m${m:+,}\"$k\":\"$(affinity "$tid")\""
     s="$s${s:+,}\"$k\":\"$(nb-sched get "$tid")\""
   done
   if [ "$kind" = c ] && [ $ok = 1 ]; then { echo "$(($1 * $5)) $6" >$g/v/cpu.max && read q <$g/v/cpu.max; } 2>/dev/null || ok=0; fi
