@@ -12,8 +12,11 @@
 //                                            other connection is closed at once. One event line
 //                                            per connection on stdout.
 //   vsock-probe wait PORT SECONDS            control: accept one connection from CID 2, print the
-//                                            first word it sends ([a-z] only), or "timeout"
-//   vsock-probe send CID PORT WORD MS        control: connect (retrying until MS), send WORD
+//                                            first word it sends ([a-z] only), or "timeout";
+//                                            acknowledges the word with "ok\n" before printing it
+//   vsock-probe send CID PORT WORD MS        control: connect, send WORD and wait for the
+//                                            acknowledgment, retrying the whole exchange until MS
+//                                            (a word the peer did not acknowledge was not received)
 //
 // Only numbers come from the command line; guest/init.sh generates them from nb_* words.
 
@@ -342,11 +345,12 @@ static int do_wait(int argc, char **argv) {
     }
     char b[32];
     long r = readable(c, 5000) ? sc(SYS_read, c, b, sizeof b) : 0;
-    sc(SYS_close, c, 0, 0);
     for (long i = 0; i < r && b[i] >= 'a' && b[i] <= 'z'; i++) {
       char w[2] = {b[i], 0};
       put(&o, w);
     }
+    if (o.n > 0) sc(SYS_write, c, "ok\n", 3);
+    sc(SYS_close, c, 0, 0);
     if (o.n == 0) continue;
     flush(&o);
     return 0;
@@ -361,12 +365,16 @@ static int do_send(int argc, char **argv) {
   for (;;) {
     int fd = dial((u32)cid, (u32)port, 1000);
     if (fd >= 0) {
+      char ack[4];
       sc(SYS_write, fd, argv[2], slen(argv[2]));
       sc(SYS_write, fd, "\n", 1);
+      long r = readable(fd, 10000) ? sc(SYS_read, fd, ack, sizeof ack) : 0;
       sc(SYS_close, fd, 0, 0);
-      put(&o, "ok");
-      flush(&o);
-      return 0;
+      if (r >= 2 && ack[0] == 'o' && ack[1] == 'k') {
+        put(&o, "ok");
+        flush(&o);
+        return 0;
+      }
     }
     if (now_ms() >= end) {
       put(&o, "fail");
