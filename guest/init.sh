@@ -138,10 +138,20 @@ evidence() {
 }
 fwd() { for w in $CMD; do case $w in nb_lv=* | nb_pf=* | nb_l1=*) ;; nb_*) printf '%s ' "$w" ;; esac; done; }
 
+# os: custom guests (nb_cu=1): the user's files come on a read-only virtio-blk disk holding one newc
+# archive (src/core/node/custom-image.ts); L0 hands the disk on to L1, L1 unpacks it into /c
+CU=$(arg nb_cu 0); CUD=
+if [ "$CU" = 1 ]; then
+  insmod /lib/nb/$(uname -r)/virtio_blk.ko 2>/dev/null
+  n=0; while ! [ -b /dev/vda ] && [ $n -lt 100 ]; do usleep 50000; n=$((n + 1)); done
+  [ -b /dev/vda ] && CUD="-drive file=/dev/vda,if=none,id=cu,format=raw,readonly=on -device virtio-blk-pci,drive=cu"
+  ev cdisk "\"ok\":$([ -b /dev/vda ] && echo 1 || echo 0)"
+fi
+
 if [ "$LV" = 0 ]; then
   set -- $(arg nb_l1 1,512 | tr , ' ')
   ( $Q -M virt,virtualization=on,gic-version=3 -accel kvm -cpu host -smp "$1" -m "$2"M -nodefaults -no-user-config \
-      -display none -monitor none -net none -serial stdio -kernel /next/Image -initrd /next/l1.cpio \
+      -display none -monitor none -net none -serial stdio -kernel /next/Image -initrd /next/l1.cpio $CUD \
       -pidfile /tmp/l1.pid -name l1,debug-threads=on \
       -append "console=ttyAMA0 $BK nb_lv=1 nb_pf=$F $(fwd)" </dev/null 2>&1
     echo "@{\"e\":\"vmexit\",\"rc\":$?}" ) | sed 's/^/1|/' &
@@ -225,6 +235,7 @@ orch() {
   fi
   ev ph "\"p\":\"end\""
   for g in $VSG; do [ "$g" = "$FG" ] || ctl $g end; done
+  : >/tmp/orchdone
 }
 # guard I: at guest I's ready marker, pin each vCPU thread ("CPU k/KVM") to its L1 CPU pins[k] (the
 # VMM already runs under taskset on the union of its pins, which is exact for 1-vCPU guests), apply
@@ -275,6 +286,23 @@ relay() {
     esac
   done
 }
+# relay of an os: custom guest: its console is text only -- nothing it prints is an agent event
+# (the collector ignores '@{' lines on its route) -- and its ready marker is the first line that
+# contains its readyLine (/c/c<i>/ready, compared literally), or its first line; it runs until the
+# hold time after ready has passed (and the run's phases are over), then L1 stops its VMM
+crelay() {
+  local r= RDY=; [ -r /c/c$1/ready ] && RDY=$(cat /c/c$1/ready)
+  while IFS= read -r l; do
+    echo "2.$1|$l"
+    [ -n "$r" ] && continue
+    case $l in *"$RDY"*) r=1; ev cready "\"g\":$1"; guard "$1" & : >/tmp/rdy/$1; allready && monitor &
+      ( sleep "$(arg nb_hold 0)"; [ -n "$PH" ] && while ! [ -e /tmp/orchdone ]; do sleep 1; done
+        : >/tmp/cstop$1; kill -9 "$(pidof_ g$1)" 2>/dev/null ) & ;;
+    esac
+  done
+}
+if [ "$CU" = 1 ]; then mkdir -p /c && (cd /c && cpio -i -d 2>/dev/null </dev/vda); ev cunpack "\"n\":$(ls /c | wc -l)"; fi
+exec 3>&1
 i=0; PIDS=
 while [ $i -lt "$N" ]; do
   set -- $(arg "nb_g$i" | tr , ' ')
@@ -283,6 +311,8 @@ while [ $i -lt "$N" ]; do
   [ "$4" = r ] && [ -e /next/Image-rt ] && K=/next/Image-rt
   # os: rtos -- the bare-metal rtos image (docs/rtos.md), no initramfs; its words come as nb_r<i>, '+' for blanks
   if [ "$4" = o ]; then K=/next/rtos.Image; INI=; APP="console=ttyAMA0 $(arg "nb_r$i" | tr + ' ')"; fi
+  # os: custom -- the user's kernel, initrd and command line, verbatim (one argv word, never evaluated)
+  if [ "$4" = u ]; then K=/c/c$i/kernel; INI=; [ -e /c/c$i/initrd ] && INI="-initrd /c/c$i/initrd"; APP=$(cat /c/c$i/cmdline 2>/dev/null); fi
   # vsock: device + the guest's own channel words; the planned fault victim reboots on panic, and
   # -no-reboot turns that into a VMM exit L1 can report
   DEV=; case $VSG in *" $i "*) DEV="-device vhost-vsock-pci,guest-cid=$((i + 3))"
@@ -294,7 +324,9 @@ while [ $i -lt "$N" ]; do
     taskset -c "$(echo "$3" | tr . ,)" $Q -M virt,gic-version=3 -accel kvm -cpu host -smp "$1" -m "$2"M -nodefaults -no-user-config -display none \
       -monitor none -net none -serial stdio -kernel $K $INI -pidfile /tmp/g$i.pid -name g$i,debug-threads=on -no-reboot $DEV \
       -append "$APP" </dev/null 2>&1
-    echo "@{\"e\":\"vmexit\",\"rc\":$?}" ) | relay $i &
+    rc=$?
+    if [ "$4" = u ]; then ev cexit "\"g\":$i,\"rc\":$rc,\"st\":$([ -e /tmp/cstop$i ] && echo 1 || echo 0)" >&3
+    else echo "@{\"e\":\"vmexit\",\"rc\":$rc}"; fi ) | if [ "$4" = u ]; then crelay $i; else relay $i; fi &
   PIDS="$PIDS $!"
   i=$((i + 1))
 done

@@ -1,6 +1,7 @@
 // What `run` and `check` share: reading and validating the topology before anything boots, the
 // default run directory, the timeout option, and the live stage lines on stderr.
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { imageFileInspector } from '../core/node/custom-image.js';
 import { ExitCode } from '../core/common/model/exit-code.js';
 import { InputError } from '../core/common/model/errors.js';
 import type { EcuProfile } from '../core/common/model/profile.js';
@@ -32,7 +33,7 @@ export const validateForRun = async (
   profileOverride?: string,
 ): Promise<{ readonly exit: ExitCode } | { readonly validation: Validation & { valid: NonNullable<Validation['valid']> }; readonly text: string }> => {
   const read = await readSourceFile(resolve(io.cwd, file));
-  const v = read.ok ? validateTopology(read.text, { profiles, ...(profileOverride ? { profileOverride } : {}) }) : unreadableTopology(read.diagnostic);
+  const v = read.ok ? validateTopology(read.text, { profiles, files: imageFileInspector(dirname(resolve(io.cwd, file))), ...(profileOverride ? { profileOverride } : {}) }) : unreadableTopology(read.diagnostic);
   if (!v.valid || !read.ok) {
     for (const d of v.diagnostics.filter((x) => x.severity === 'error').slice(0, 20)) io.stderr.write(`${file}:${d.line}:${d.column}: error ${d.code}: ${d.message}\n`);
     io.stderr.write(`${file}: static validation failed; nothing was run (see "nestbed validate ${file}")\n`);

@@ -131,3 +131,25 @@ channels:
   - { from: safety, to: ivi, kind: vsock, port: 5001 }
   - { from: gw, to: safety, kind: vsock, port: 5002 }
 `;
+
+/** One os: custom guest; the test puts the kernel file (my-ecu.Image) next to it. The command line
+ * is the rtos's own (docs/rtos.md): a long run, so L1 has to stop it after the hold time. */
+export const CUSTOM_GUEST = `
+apiVersion: nestbed/v1
+kind: Topology
+name: it-custom
+host: { cpu: ampereone, cores: 2, memoryMiB: 2048 }
+hypervisor: { kind: kvm, vcpus: 2, memoryMiB: 1024 }
+guests:
+  - name: ecu
+    role: gateway
+    asil: QM
+    os: custom
+    vcpus: 1
+    pin: [1]
+    memoryMiB: 64
+    image:
+      kernel: my-ecu.Image
+      cmdline: "console=ttyAMA0 nb_tasks=ctl:10000:200::50 nb_runms=600000 nb_hbms=500"
+      readyLine: '"e":"ready"'
+`;

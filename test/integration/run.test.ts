@@ -1,11 +1,16 @@
 // Boots the real nested stack (QEMU TCG → L0 KVM with NV2 → L1 KVM → guests). One stack at a time.
-import { readFile, readdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runEventSchema, type RunEvent } from '../../src/core/common/model/run-events.js';
 import { runResultsSchema } from '../../src/core/common/model/run-results.js';
+import { validateTopology } from '../../src/core/common/validate/validate-topology.js';
+import { imageFileInspector } from '../../src/core/node/custom-image.js';
+import { loadProfiles } from '../../src/core/node/profiles.js';
 import { runTopology } from '../../src/core/node/run/runner.js';
-import { CACHE, ensureSetup, ISOLATION, liveEmulators, LINUX_AND_RTOS, tempRunDir, TWO_GUESTS, validTopology } from './helpers.js';
+import { CACHE, CUSTOM_GUEST, ensureSetup, ISOLATION, liveEmulators, LINUX_AND_RTOS, tempRunDir, TWO_GUESTS, validTopology } from './helpers.js';
 import type { RunResults } from '../../src/core/common/model/run-results.js';
 
 /** The virtual-time (guest clock) figures of a run that deterministic mode must reproduce. */
@@ -171,6 +176,38 @@ describe.sequential('nestbed run (real nested stack)', () => {
     expect(sp?.others.map((o) => [o.guest, o.keptRunning])).toEqual([['safety', true]]);
     expect(await liveEmulators()).toEqual([]);
   }, 8 * MIN);
+
+  it('os: custom boots the user\'s own kernel from a file next to the topology, hashed and recorded', async () => {
+    // the user's image: here the rtos binary from the cache, booted as an opaque custom kernel
+    const dir = await mkdtemp(join(tmpdir(), 'nestbed-it-custom-'));
+    const kernel = await readFile(join(CACHE, 'images', 'rtos.Image'));
+    await writeFile(join(dir, 'my-ecu.Image'), kernel);
+    const text = CUSTOM_GUEST;
+    const { profiles } = await loadProfiles();
+    const v = validateTopology(text, { profiles, files: imageFileInspector(dir) });
+    expect(v.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const before = (await readdir(tmpdir())).filter((f) => f.startsWith('nestbed-custom-'));
+    const outDir = await tempRunDir('custom');
+    const { results } = await runTopology({ topology: v.valid!, topologyText: text, topologyDir: dir, outDir, cacheRoot: CACHE, holdS: 2 });
+    expect(results.status, JSON.stringify(results.failure)).toBe('ok');
+    const g = results.guests[0]!;
+    const sha = createHash('sha256').update(kernel).digest('hex');
+    expect(g.image).toBe('custom');
+    expect(g.customImage).toMatchObject({ kernel: { path: 'my-ecu.Image', bytes: kernel.length, sha256: sha, format: 'arm64-image' }, readyLine: '"e":"ready"', exit: { stoppedByHypervisor: true } });
+    expect(g.customImage?.cmdline).toMatch(/^console=ttyAMA0 nb_tasks=/);
+    expect(results.artifacts['custom:ecu:kernel']?.sha256).toBe(sha);
+    // ready from L1's view of its console; nothing it printed was taken as an agent event
+    expect(g.boot.readyMs).toBeGreaterThan(0);
+    expect(g.boot.virtual.l1VmStartToReadyS).toBeGreaterThan(0);
+    expect(g.rtos).toBeUndefined();
+    expect(g.memory).toBeUndefined();
+    const log = await readFile(join(outDir, 'console-ecu.log'), 'utf8');
+    expect(log).toMatch(/@\{"e":"ready"/);
+    expect(log).toMatch(/@\{"e":"hb"/);
+    // the disk image of the run is gone, and so is the stack
+    expect((await readdir(tmpdir())).filter((f) => f.startsWith('nestbed-custom-'))).toEqual(before);
+    expect(await liveEmulators()).toEqual([]);
+  }, 4 * MIN);
 
   it('ends the run at once when a guest panics, with the console tail', async () => {
     const topology = await validTopology(TWO_GUESTS);

@@ -56,6 +56,7 @@ export const checkCommand: CommandSpec = {
       topology: v.valid,
       topologyText,
       topologyFile: file,
+      ...(v.profile ? { profile: v.profile } : {}),
       outDir,
       cacheRoot: cacheRoot(io.env),
       timing,

@@ -36,6 +36,7 @@ export const runCommand: CommandSpec = {
       topology,
       topologyText: text,
       topologyFile: file,
+      ...(v.profile ? { profile: v.profile } : {}),
       outDir,
       cacheRoot: cacheRoot(io.env),
       ...(options.timing ? { timing: options.timing as 'fast' | 'deterministic' } : {}),

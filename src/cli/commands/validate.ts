@@ -1,4 +1,5 @@
-import { relative } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
+import { imageFileInspector } from '../../core/node/custom-image.js';
 import { ExitCode } from '../../core/common/model/exit-code.js';
 import { toValidationReport } from '../../core/common/report/validation-report.js';
 import { formatValidationJunit, formatValidationSarif, formatValidationText } from '../../core/common/report/validation-formats.js';
@@ -28,7 +29,7 @@ export const validateCommand: CommandSpec = {
     const read = await readSourceFile(file);
     const source = read.ok ? read.text : undefined;
     const validation = read.ok
-      ? validateTopology(read.text, { profiles: catalog.profiles, ...(profileOverride ? { profileOverride } : {}) })
+      ? validateTopology(read.text, { profiles: catalog.profiles, files: imageFileInspector(dirname(resolve(io.cwd, file))), ...(profileOverride ? { profileOverride } : {}) })
       : unreadableTopology(read.diagnostic);
     const report = toValidationReport(validation, shown, toolVersion());
     const outputFile = options['output-file'] as string | undefined;

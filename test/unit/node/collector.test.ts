@@ -121,3 +121,32 @@ describe('lossy console lines', () => {
     expect(c.guests[0]!.cpuFeaturesDiffVsL1).toEqual({ removed: [], added: [] });
   });
 });
+
+describe('collector with an os: custom guest', () => {
+  const t = asValidForTest({
+    ...topo,
+    guests: [
+      { name: 'lin', role: 'other', asil: 'QM', os: 'linux', vcpus: 1, pin: [0], memoryMiB: 256 },
+      { name: 'ecu', role: 'gateway', asil: 'QM', os: 'custom', vcpus: 1, pin: [1], memoryMiB: 64, image: { kernel: 'Image', readyLine: 'up' } },
+    ],
+  });
+  it('takes its ready marker and exit from L1, and nothing the image prints as an event', () => {
+    const c = new RunCollector(t, true);
+    const feed = (line: string, ms: number): void => c.feed(demuxLine(line), ms);
+    feed('1|@{"e":"vmstart","u":4.5,"g":1}', 1000);
+    // the image prints something shaped like an agent event: it must not count
+    feed('1|2.1|@{"e":"ready","u":0.1,"mt":1,"ma":1}', 1500);
+    feed('1|2.1|@{"e":"cpu","d":"-aes"}', 1600);
+    expect(c.guests[1]?.boot.readyMs).toBeUndefined();
+    expect(c.guests[1]?.cpuFeaturesDiffVsL1).toBeUndefined();
+    // a cready for a Linux guest is ignored too
+    feed('1|@{"e":"cready","u":5.0,"g":0}', 1900);
+    expect(c.guests[0]?.boot.readyMs).toBeUndefined();
+    feed('1|@{"e":"cready","u":5.25,"g":1}', 2000);
+    expect(c.guests[1]?.boot).toMatchObject({ vmStartMs: 1000, readyMs: 2000, vmStartToReadyMs: 1000, virtual: { l1VmStartUptimeS: 4.5, l1VmStartToReadyS: 0.75 } });
+    expect(c.guests[1]?.image).toBe('custom');
+    feed('1|@{"e":"cexit","u":9,"g":1,"rc":137,"st":1}', 5000);
+    expect(c.customExit.get(1)).toEqual({ code: 137, stoppedByHypervisor: true });
+    expect(c.drainNotes().map((n) => n.message)).toContain('ecu: stopped by L1 after its hold time');
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { asValidForTest } from '../../helpers/topology.js';
-import { cpuArg, partitionCpus, planStack, reservationOf } from '../../../src/core/node/stack/plan.js';
+import { cpuArg, cpuMaskFor, partitionCpus, planStack, reservationOf } from '../../../src/core/node/stack/plan.js';
 
 
 const base = {
@@ -69,6 +69,19 @@ describe('stack plan', () => {
   it('keeps lpa2 off in both presets', () => {
     expect(cpuArg('max')).toBe('max,lpa2=off');
     expect(cpuArg('ampereone')).toContain('lpa2=off');
+  });
+  it('masks with CPU-model switches what the ECU lacks, and only that', () => {
+    const s32g3 = ['fp', 'asimd', 'evtstrm', 'aes', 'pmull', 'sha1', 'sha2', 'crc32', 'cpuid'];
+    const orin = [...s32g3, 'atomics', 'paca', 'pacg'];
+    // ampereone already has SVE/SME off: only pointer auth is left to hide, and its algorithm switch goes
+    const m = cpuMaskFor('ampereone', s32g3);
+    expect(m.switches).toEqual(['pauth=off']);
+    expect(m.hides).toEqual(['paca', 'pacg']);
+    expect(cpuArg('ampereone', m)).toBe('max,lpa2=off,sve=off,sme=off,pauth=off');
+    expect(cpuArg('max', cpuMaskFor('max', s32g3))).toBe('max,lpa2=off,pauth=off,sve=off,sme=off');
+    expect(cpuMaskFor('ampereone', orin).switches).toEqual([]);
+    expect(cpuMaskFor('ampereone', undefined)).toEqual({ switches: [], hides: [] });
+    expect(planStack(asValidForTest(base), { ...opts, cpuMask: m }).argv).toContain('max,lpa2=off,sve=off,sme=off,pauth=off');
   });
   it('applies a server exactly in deterministic timing and stretches its period to 100 ms in fast timing', () => {
     const t = asValidForTest(base);

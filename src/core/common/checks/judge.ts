@@ -66,7 +66,8 @@ const timeVerdict = (over: boolean, deterministic: boolean): Verdict => (!over ?
 
 /** Which span a boot figure covers: host wall time from the VMM start in L1; the guest's own clock
  * from its first instruction (rtos: its counter starts with the VM) or from kernel start (Linux). */
-const phaseOf = (g: Guest, f: Figure): string => (f.timeBase === 'host-wall' || g.os === 'rtos' ? 'VM start → ready' : 'kernel start → ready, VMM start-up excluded');
+const phaseOf = (g: Guest, f: Figure): string =>
+  f.timeBase === 'host-wall' || g.os === 'rtos' ? 'VM start → ready' : g.os === 'custom' ? 'VM start → ready line, L1 time, VMM start-up included' : 'kernel start → ready, VMM start-up excluded';
 
 const bootCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: JudgeInput, deterministic: boolean): CheckResult => {
   const budget = budgetFor(g, gi, 'bootMs', input.profile);
@@ -74,7 +75,12 @@ const bootCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: Judg
   if (!r || r.boot.readyMs === undefined) return { ...base, verdict: 'fail', message: `${g.name} never reached its ready marker` };
   const wallMs = r.boot.vmStartToReadyMs;
   const virt = r.boot.virtual;
-  const virtualMs = virt.kernelToInitS !== undefined && virt.initToReadyS !== undefined ? (virt.kernelToInitS + virt.initToReadyS) * 1000 : undefined;
+  const virtualMs =
+    virt.kernelToInitS !== undefined && virt.initToReadyS !== undefined
+      ? (virt.kernelToInitS + virt.initToReadyS) * 1000
+      : g.os === 'custom' && virt.l1VmStartToReadyS !== undefined
+        ? virt.l1VmStartToReadyS * 1000
+        : undefined;
   let measured: Figure | undefined;
   if (deterministic && virtualMs !== undefined) measured = judgedTime(Math.round(virtualMs), 'ms', true, input.profile);
   else if (wallMs !== undefined) measured = fig(Math.round(wallMs), 'ms', 'host-wall');
@@ -98,6 +104,10 @@ const bootCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: Judg
 const memoryCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: JudgeInput): CheckResult => {
   const base = { id: 'memory', guest: g.name };
   const budget = budgetFor(g, gi, 'memoryMiB', input.profile);
+  if (g.os === 'custom') {
+    const vmm = r?.vmmRssMaxKiB !== undefined ? `; its VMM in L1: ${Math.round(r.vmmRssMaxKiB / 1024)} MiB RSS` : '';
+    return { ...base, verdict: 'skipped', message: `${g.name}: os: custom — nestbed has no agent inside the image, so its memory in use is not measured${vmm}`, ...(r?.vmmRssMaxKiB !== undefined ? { details: { vmmRssMaxKiB: r.vmmRssMaxKiB } } : {}) };
+  }
   if (!r?.memory) return { ...base, verdict: 'skipped', message: `${g.name}: no memory figures were recorded (the guest did not report ready)` };
   const usedMiB = Math.round((r.memory.usedKiB / 1024) * 10) / 10;
   const details = { memTotalKiB: r.memory.totalKiB, memAvailableKiB: r.memory.availableKiB, vmmRssMaxKiB: r.vmmRssMaxKiB };
@@ -134,7 +144,12 @@ const latencyCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: J
     what = `timer latency max ${cyc.maxUs} µs (avg ${cyc.avgUs}, ${cyc.loops} wake-ups every ${cyc.intervalUs} µs)`;
     details = { minUs: cyc.minUs, avgUs: cyc.avgUs, maxUs: cyc.maxUs, overflows: cyc.overflows, histogramLog2: cyc.histogramLog2, loops: cyc.loops, intervalUs: cyc.intervalUs };
   } else {
-    const why = g.os === 'rtos' ? 'the rtos guest did not report its end-of-run summary' : 'no cyclictest workload is declared for this guest';
+    const why =
+      g.os === 'rtos'
+        ? 'the rtos guest did not report its end-of-run summary'
+        : g.os === 'custom'
+          ? 'os: custom — nestbed has no agent inside the image to run cyclictest'
+          : 'no cyclictest workload is declared for this guest';
     return { ...base, verdict: g.os === 'rtos' ? 'fail' : 'skipped', message: `${g.name}: latency not measured: ${why}` };
   }
   const measured = judgedTime(rawUs, 'µs', deterministic, input.profile);
@@ -177,20 +192,31 @@ const parityChecks = (g: Guest, r: GuestResult | undefined, input: JudgeInput): 
     const want = new Set(profile.cpu.features);
     const missing = profile.cpu.features.filter((f) => !have.has(f));
     const extra = seen.filter((f) => !want.has(f)).sort();
-    const details = { guestFeatures: seen, ecuFeatures: profile.cpu.features, missing, extra };
+    // ISA masking (run with this profile): what the CPU-model switches hid, and what they did not
+    const mask = results.host.cpuMask?.profile === profile.id ? results.host.cpuMask : undefined;
+    const leaked = mask ? mask.hides.filter((f) => have.has(f)) : [];
+    const masking = mask
+      ? mask.switches.length > 0
+        ? ` Masked for this run: ${mask.switches.join(', ')} on the emulated CPU${leaked.length ? ` — yet the guest still sees ${leaked.join(' ')}` : ''}.`
+        : ''
+      : ` This run was not masked for ${profile.id} (run it with this profile to hide what a CPU-model switch can).`;
+    const unmaskable = extra.length > 0 ? ` Not maskable here: ${extra.join(' ')} (QEMU has no CPU-model switch for them, and the L1 VMM, arm64 QEMU 11.1, does not write KVM ID registers).` : '';
+    const details = { guestFeatures: seen, ecuFeatures: profile.cpu.features, missing, extra, ...(mask ? { maskSwitches: mask.switches, maskedFeatures: mask.hides.filter((f) => !have.has(f)), maskLeaked: leaked } : {}) };
     if (missing.length > 0) {
-      out.push({ id: 'parity.isa', guest: g.name, verdict: 'fail', message: `${g.name} lacks ${missing.length} feature(s) the ${profile.name} has: ${missing.join(' ')} — ECU binaries using them would not run`, details });
+      out.push({ id: 'parity.isa', guest: g.name, verdict: 'fail', message: `${g.name} lacks ${missing.length} feature(s) the ${profile.name} has: ${missing.join(' ')} — ECU binaries using them would not run.${masking}`, details });
     } else if (extra.length > 0) {
-      out.push({ id: 'parity.isa', guest: g.name, verdict: 'warn', message: `${g.name} sees every ${profile.id} feature, plus ${extra.length} the ECU lacks (code built here could use them and fail on the ECU): ${extra.join(' ')}`, details });
+      out.push({ id: 'parity.isa', guest: g.name, verdict: 'warn', message: `${g.name} sees every ${profile.id} feature, plus ${extra.length} the ECU lacks (code built here could use them and fail on the ECU).${masking}${unmaskable}`, details });
     } else {
-      out.push({ id: 'parity.isa', guest: g.name, verdict: 'pass', message: `${g.name} sees exactly the ${profile.id} feature set`, details });
+      out.push({ id: 'parity.isa', guest: g.name, verdict: 'pass', message: `${g.name} sees exactly the ${profile.id} feature set.${masking}`, details });
     }
   }
   const hostArch = HOST_ARCH[topology.host.cpu];
   const archOk = hostArch.localeCompare(profile.cpu.arch, 'en', { numeric: true }) >= 0;
   out.push({ id: 'parity.arch', guest: g.name, verdict: archOk ? 'pass' : 'fail', message: `emulated core ${topology.host.cpu} is ${hostArch}; ${profile.id} is ${profile.cpu.arch}${archOk ? '' : ': the emulated core is older than the ECU'}` });
   const pages = profile.cpu.pageSizesKiB;
-  if (pages) {
+  if (pages && g.os === 'custom') {
+    out.push({ id: 'parity.page-size', guest: g.name, verdict: 'skipped', message: `${g.name}: os: custom — the page size of its own kernel is not known to nestbed` });
+  } else if (pages) {
     const ok = pages.includes(GUEST_PAGE_KIB);
     out.push({ id: 'parity.page-size', guest: g.name, verdict: ok ? 'pass' : 'fail', measured: fig(GUEST_PAGE_KIB, 'KiB'), message: `guest kernel page size ${GUEST_PAGE_KIB} KiB; ${profile.id} supports ${pages.join('/')} KiB` });
   }

@@ -41,6 +41,9 @@ export const DIAGNOSTIC_CODES = {
   NB1022: { family: 'schema', name: 'duplicate-channel', summary: 'The same channel is declared twice.' },
   NB1030: { family: 'schema', name: 'server-budget', summary: 'A vcpuServer budget exceeds its period.' },
   NB1031: { family: 'schema', name: 'task-timing', summary: 'A task violates wcetUs ≤ deadlineUs ≤ periodUs.' },
+  NB1032: { family: 'schema', name: 'custom-image', summary: '`os: custom` needs an `image`, and only a custom guest has one.' },
+  NB1033: { family: 'schema', name: 'workload-needs-agent', summary: "A workload runs through nestbed's agent, which only Linux guests have." },
+  NB2011: { family: 'input', name: 'image-file', summary: 'A custom image file is missing, unreadable, too large or not an arm64 kernel.' },
   // references (exit 2 for an unknown profile, 1 for the rest)
   NB2001: { family: 'input', name: 'unknown-profile', summary: 'The ECU profile id does not exist.' },
   NB2002: { family: 'references', name: 'unknown-guest', summary: 'A channel names a guest that does not exist.' },

@@ -137,8 +137,19 @@ export const guestResultSchema = z.strictObject({
   index: z.number().int(),
   os: z.string(),
   /** The image actually booted ("rtos": the project's bare-metal rtos, artifact "rtos"). */
-  image: z.enum(['linux', 'linux-rt', 'rtos']),
+  image: z.enum(['linux', 'linux-rt', 'rtos', 'custom']),
   imageNote: z.string().optional(),
+  /** `os: custom`: exactly the files booted (hashes of the bytes packed for the run). */
+  customImage: z
+    .strictObject({
+      kernel: z.strictObject({ path: z.string(), bytes: z.number().int(), sha256: z.string(), format: z.string() }),
+      initrd: z.strictObject({ path: z.string(), bytes: z.number().int(), sha256: z.string() }).optional(),
+      cmdline: z.string(),
+      readyLine: z.string().optional(),
+      /** How the run ended for it: stopped by L1 after the hold time, or exited on its own (code). */
+      exit: z.strictObject({ code: z.number().int(), stoppedByHypervisor: z.boolean() }).optional(),
+    })
+    .optional(),
   vcpus: z.number().int(),
   memoryMiB: z.number().int(),
   pin: z.array(z.number().int()),
@@ -164,7 +175,13 @@ export const guestResultSchema = z.strictObject({
     initMs: ms.optional(),
     readyMs: ms.optional(),
     vmStartToReadyMs: ms.optional(),
-    virtual: z.strictObject({ l1VmStartUptimeS: z.number().optional(), kernelToInitS: z.number().optional(), initToReadyS: z.number().optional() }),
+    virtual: z.strictObject({
+      l1VmStartUptimeS: z.number().optional(),
+      kernelToInitS: z.number().optional(),
+      initToReadyS: z.number().optional(),
+      /** L1 time from the VMM start to the ready marker, VMM start-up included (os: custom). */
+      l1VmStartToReadyS: z.number().optional(),
+    }),
   }),
   memory: z.strictObject({ totalKiB: kib, availableKiB: kib, usedKiB: kib }).optional(),
   vmmRssMaxKiB: kib.optional(),
@@ -322,6 +339,9 @@ export const runResultsSchema = z.strictObject({
     qemu: z.strictObject({ path: z.string(), version: z.string() }),
     cpuPreset: z.string(),
     cpuArg: z.string(),
+    /** ISA masking for the ECU profile (src/core/node/stack/plan.ts cpuMaskFor): the CPU-model
+     * switches used and the features they hide at every level. */
+    cpuMask: z.strictObject({ profile: z.string(), switches: z.array(z.string()), hides: z.array(z.string()) }).optional(),
     cores: z.number().int(),
     memoryMiB: z.number().int(),
     qemuRssMaxKiB: kib,

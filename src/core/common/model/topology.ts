@@ -24,7 +24,12 @@ export const HOST_CPU_PRESETS = ['ampereone', 'max'] as const;
 export const TIMING_MODES = ['fast', 'deterministic'] as const;
 export const GUEST_ROLES = ['safety', 'adas', 'infotainment', 'gateway', 'other'] as const;
 export const ASIL_LEVELS = ['QM', 'A', 'B', 'C', 'D'] as const;
-export const GUEST_OS = ['rtos', 'linux', 'linux-rt'] as const;
+export const GUEST_OS = ['rtos', 'linux', 'linux-rt', 'custom'] as const;
+/** Guest images that run nestbed's agent (events, memory, features, workloads, probes). */
+export const AGENT_OS: ReadonlySet<(typeof GUEST_OS)[number]> = new Set(['linux', 'linux-rt']);
+/** Longest custom image path and command line accepted. */
+export const MAX_IMAGE_PATH = 4096;
+export const MAX_CUSTOM_CMDLINE = 1024;
 export const CHANNEL_KINDS = ['vsock'] as const;
 
 export const hostSchema = z
@@ -87,12 +92,22 @@ export const budgetsSchema = z
   })
   .describe('Budgets for this guest; override the ECU profile budgets of its role.');
 
+export const customImageSchema = z
+  .strictObject({
+    kernel: z.string().min(1).max(MAX_IMAGE_PATH).describe('The guest kernel: an arm64 Linux Image (raw or gzip) or an AArch64 ELF, path relative to the topology file.'),
+    initrd: z.string().min(1).max(MAX_IMAGE_PATH).optional().describe('Initial ramdisk, path relative to the topology file.'),
+    cmdline: z.string().max(MAX_CUSTOM_CMDLINE).regex(/^[^\x00-\x1f\x7f]*$/, 'one line of printable text').optional().describe('Kernel command line, passed verbatim (the console is the PL011 ttyAMA0).'),
+    readyLine: z.string().min(1).max(200).regex(/^[^\x00-\x1f\x7f]*$/, 'one line of printable text').optional().describe('Literal text: the first console line that contains it is the guest\'s ready marker. Default: its first console line.'),
+  })
+  .describe('A user image for `os: custom`: validated, hashed (SHA-256) and recorded with every run.');
+
 export const guestSchema = z
   .strictObject({
     name: z.string().regex(guestNamePattern).describe('Guest name, unique.'),
     role: z.enum(GUEST_ROLES),
     asil: z.enum(ASIL_LEVELS).describe('ISO 26262 automotive safety integrity level.'),
-    os: z.enum(GUEST_OS).describe('Guest image preset.'),
+    os: z.enum(GUEST_OS).describe('Guest image preset; `custom`: your own image (`image`).'),
+    image: customImageSchema.optional(),
     vcpus: positiveInt(MAX_VCPUS),
     pin: z.array(z.number().int().min(0).max(MAX_VCPUS - 1)).min(1).max(MAX_VCPUS).describe('Hypervisor vCPU index for each guest vCPU (length == vcpus).'),
     memoryMiB: memoryMiB,
@@ -132,6 +147,7 @@ export type Task = z.infer<typeof taskSchema>;
 export type Channel = z.infer<typeof channelSchema>;
 export type VcpuServer = z.infer<typeof vcpuServerSchema>;
 export type Budgets = z.infer<typeof budgetsSchema>;
+export type CustomImage = z.infer<typeof customImageSchema>;
 export type GuestRole = (typeof GUEST_ROLES)[number];
 export type Asil = (typeof ASIL_LEVELS)[number];
 

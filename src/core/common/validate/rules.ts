@@ -3,7 +3,7 @@
 import { formatPath, type Diagnostic, type DiagnosticCode, type Severity } from '../model/diagnostic.js';
 import { HYPERVISOR_BASE_MIB, L0_BASE_MIB, VMM_OVERHEAD_MIB } from '../model/overheads.js';
 import type { EcuProfile } from '../model/profile.js';
-import { isSafetyAsil, taskDeadline, taskVcpu, type Topology } from '../model/topology.js';
+import { AGENT_OS, isSafetyAsil, taskDeadline, taskVcpu, type Topology } from '../model/topology.js';
 import type { SourceMap } from './parse-source.js';
 
 export interface RuleContext {
@@ -11,7 +11,30 @@ export interface RuleContext {
   readonly sourceMap: SourceMap;
   readonly profile: EcuProfile | undefined;
   readonly report: (code: DiagnosticCode, severity: Severity, path: ReadonlyArray<PropertyKey>, message: string, options?: { key?: boolean }) => void;
+  /** Checks a custom image file (absent where there is no file system, e.g. in a browser). */
+  readonly files?: ImageFileInspector | undefined;
 }
+
+/** What a custom image file must be; the inspector answers with a problem, or undefined when fine. */
+export type ImageFileRole = 'kernel' | 'initrd';
+export type ImageFileInspector = (path: string, role: ImageFileRole) => string | undefined;
+
+/** `os: custom` ⇔ `image`; workloads need the agent; the image files exist and look right. */
+const customImages = ({ topology, report, files }: RuleContext): void => {
+  topology.guests.forEach((g, gi) => {
+    if (g.os === 'custom' && !g.image) report('NB1032', 'error', ['guests', gi, 'os'], `guest ${g.name} has os: custom but no image: give image.kernel (and optionally initrd, cmdline, readyLine)`);
+    if (g.os !== 'custom' && g.image) report('NB1032', 'error', ['guests', gi, 'image'], `guest ${g.name} has an image but os: ${g.os}; an image is used only with os: custom`, { key: true });
+    if (g.workload && !AGENT_OS.has(g.os)) {
+      report('NB1033', 'error', ['guests', gi, 'workload'], `guest ${g.name} (os: ${g.os}) declares a workload, but workloads run through nestbed's agent, which only os: linux and linux-rt guests have`, { key: true });
+    }
+    if (g.os !== 'custom' || !g.image || !files) return;
+    for (const role of ['kernel', 'initrd'] as const) {
+      const p = g.image[role];
+      const problem = p === undefined ? undefined : files(p, role);
+      if (problem !== undefined) report('NB2011', 'error', ['guests', gi, 'image', role], `guest ${g.name} image.${role} "${p}": ${problem}`);
+    }
+  });
+};
 
 export const makeReporter = (sourceMap: SourceMap, out: Diagnostic[]): RuleContext['report'] => (code, severity, path, message, options) => {
   const p = sourceMap.locate(path, options);
@@ -224,4 +247,4 @@ const emulation = ({ topology, report }: RuleContext): void => {
 };
 
 /** Rules in the order of spec/topology.md. `formatConstraints` comes first: its errors are input-class. */
-export const RULES: ReadonlyArray<(ctx: RuleContext) => void> = [formatConstraints, references, resources, mixedCriticality, latencyVsServer, channels, emulation];
+export const RULES: ReadonlyArray<(ctx: RuleContext) => void> = [formatConstraints, customImages, references, resources, mixedCriticality, latencyVsServer, channels, emulation];

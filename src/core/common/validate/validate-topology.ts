@@ -4,7 +4,7 @@ import { compareDiagnostics, familyOf, isInputFamily, type Diagnostic } from '..
 import type { EcuProfile } from '../model/profile.js';
 import { isSafetyAsil, topologySchema, type Topology, type ValidTopology } from '../model/topology.js';
 import { parseSource, type SourceMap } from './parse-source.js';
-import { makeReporter, RULES } from './rules.js';
+import { makeReporter, RULES, type ImageFileInspector } from './rules.js';
 import { schemaDiagnostics } from './schema-diagnostics.js';
 
 export interface ValidateOptions {
@@ -12,6 +12,8 @@ export interface ValidateOptions {
   readonly profiles: ReadonlyMap<string, EcuProfile>;
   /** A profile chosen outside the file (CLI --profile); the caller has checked that it exists. */
   readonly profileOverride?: string;
+  /** Checks the files of `os: custom` images (node: src/core/node/custom-image.ts). */
+  readonly files?: ImageFileInspector;
 }
 
 export interface Validation {
@@ -76,7 +78,7 @@ export const checkTopology = (topology: Topology, sourceMap: SourceMap, options:
     report('NB2009', 'info', [], 'no ECU profile selected (set `profile:` or pass --profile): budgets come only from the topology');
   }
 
-  const ctx = { topology, sourceMap, profile, report };
+  const ctx = { topology, sourceMap, profile, report, files: options.files };
   for (const rule of RULES) rule(ctx);
 
   // Schedulability only makes sense on a well-formed topology.

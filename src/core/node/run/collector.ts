@@ -80,6 +80,8 @@ export class RunCollector {
   private readonly notes: StageNote[] = [];
   private readonly initUptime = new Map<number, number>();
   private readonly rtosEvents = new Map<number, { events: RtosEvent[]; invalid: string[] }>();
+  /** os: custom guests: how each VMM ended (L1's cexit event). */
+  readonly customExit = new Map<number, { code: number; stoppedByHypervisor: boolean }>();
   /** Isolation data (src/core/node/run/isolation.ts folds it into results). */
   readonly iso: IsolationRecord = { phases: [], relayLog: [], probes: new Map(), undeclared: new Map(), guestEventMs: new Map(), heartbeats: new Map(), panicLines: new Map() };
 
@@ -95,7 +97,7 @@ export class RunCollector {
       name: g.name,
       index,
       os: g.os,
-      image: g.os === 'linux-rt' ? 'linux-rt' : g.os === 'rtos' ? 'rtos' : 'linux',
+      image: g.os === 'linux' ? 'linux' : g.os,
       vcpus: g.vcpus,
       memoryMiB: g.memoryMiB,
       pin: [...g.pin],
@@ -247,6 +249,27 @@ export class RunCollector {
         const r = g.reservation;
         if (d.ok === 1) r.applied = appliedText(r.kind, g.schedApplied, str(d.q));
         else r.error = reservationError(r.kind, str(d.q));
+        return true;
+      }
+      case 'cready': {
+        // an os: custom guest's ready marker, seen by L1 on its console (guest/init.sh crelay)
+        if (g.os !== 'custom' || g.boot.readyMs !== undefined) return true;
+        g.boot.readyMs = tMs;
+        if (g.boot.vmStartMs !== undefined) g.boot.vmStartToReadyMs = tMs - g.boot.vmStartMs;
+        const u = num(d.u);
+        const u0 = g.boot.virtual.l1VmStartUptimeS;
+        if (u !== undefined && u0 !== undefined) g.boot.virtual.l1VmStartToReadyS = Number(Math.max(0, u - u0).toFixed(3));
+        this.note({ stage: 'guest-ready', level: 2, guest: g.name, uptimeS: u, message: `${g.name}: custom image ready${g.boot.vmStartToReadyMs !== undefined ? ` (${s1(g.boot.vmStartToReadyMs / 1000)} s after its VM start)` : ''}` });
+        this.checkAllReady(tMs);
+        return true;
+      }
+      case 'cexit': {
+        if (g.os !== 'custom') return true;
+        const code = num(d.rc) ?? -1;
+        const stopped = d.st === 1;
+        g.exitCode = code;
+        this.customExit.set(g.index, { code, stoppedByHypervisor: stopped });
+        this.note({ stage: 'guest-exit', level: 2, guest: g.name, message: `${g.name}: ${stopped ? 'stopped by L1 after its hold time' : `VM exited rc=${code}`}` });
         return true;
       }
       default:
@@ -415,6 +438,8 @@ export class RunCollector {
     if (line.kind !== 'event') return;
     if (line.level === 2) {
       const g = line.guest !== undefined ? this.guests[line.guest] : undefined;
+      // a custom image speaks no protocol: what looks like an event on its route is console text
+      if (g?.os === 'custom') return;
       if (g) this.iso.guestEventMs.set(g.index, [...(this.iso.guestEventMs.get(g.index) ?? []), tMs]);
       if (g?.os === 'rtos' && RTOS_EVENTS.has(line.name)) this.rtosEvent(g, tMs, line.name, line.data);
       else if (g) this.guestEvent(g, tMs, line.name, line.data);

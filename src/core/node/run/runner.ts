@@ -7,20 +7,22 @@
 // States: starting → booted (L1 up) → running (all guests ready) → stopping → exited | failed.
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { InfrastructureError, InputError } from '../../common/model/errors.js';
+import type { EcuProfile } from '../../common/model/profile.js';
 import type { RunEvent, RunState, EventSource } from '../../common/model/run-events.js';
 import { RUN_RESULTS_VERSION, type RunResults } from '../../common/model/run-results.js';
-import type { ValidTopology } from '../../common/model/topology.js';
+import { AGENT_OS, type ValidTopology } from '../../common/model/topology.js';
+import { packCustomImages, type CustomImageRecord } from '../custom-image.js';
 import { SupervisedProcess } from '../process/supervised.js';
 import { findHostQemu, installHint } from '../setup/host-qemu.js';
 import { readManifest, sha256File, type Manifest } from '../setup/manifest.js';
 import { cachePaths } from '../setup/paths.js';
 import { RunCollector } from './collector.js';
 import { demuxLine, failureMarker, warningMarker } from './demux.js';
-import { checkMemory, planStack } from '../stack/plan.js';
+import { checkMemory, cpuMaskFor, planStack, type StackPlan } from '../stack/plan.js';
 import { orchestrated, type PhasePlan } from '../stack/channels.js';
 import { channelResults, isolationResults } from './isolation.js';
 
@@ -29,6 +31,12 @@ export interface RunOptions {
   /** Source text of the topology (copied into the run directory and hashed). */
   readonly topologyText?: string;
   readonly topologyFile?: string;
+  /** Base of relative `os: custom` image paths (default: the topology file's directory, else the
+   * working directory). */
+  readonly topologyDir?: string;
+  /** The ECU profile judged against: the emulated CPU hides what it lacks where a CPU-model switch
+   * allows (ISA masking, src/core/node/stack/plan.ts cpuMaskFor). */
+  readonly profile?: EcuProfile;
   readonly outDir: string;
   readonly cacheRoot: string;
   /** Overrides host.timing. */
@@ -96,12 +104,12 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
     const fi = iso.faultGuest !== undefined ? t.guests.findIndex((g) => g.name === iso.faultGuest) : undefined;
     if (fi === -1) throw new InputError(`--inject-panic ${iso.faultGuest ?? ''}: no guest of that name (guests: ${t.guests.map((g) => g.name).join(', ')})`);
     // the spatial probe runs in the first QM Linux guest that is not the fault victim
-    const si = iso.spatial === false ? -1 : t.guests.findIndex((g, k) => g.os !== 'rtos' && g.asil === 'QM' && k !== fi);
+    const si = iso.spatial === false ? -1 : t.guests.findIndex((g, k) => AGENT_OS.has(g.os) && g.asil === 'QM' && k !== fi);
     phases = { idleS: iso.idleS ?? 0, stressS: iso.stressS ?? 0, afterFaultS: iso.afterFaultS ?? 6, ...(fi !== undefined ? { faultGuest: fi } : {}), ...(si >= 0 ? { spatialGuest: si } : {}) };
   }
   const orch = orchestrated(t, phases);
   const phaseS = phases ? phases.idleS + phases.stressS + (phases.faultGuest !== undefined ? phases.afterFaultS : 0) + (phases.spatialGuest !== undefined ? 2 : 0) : 0;
-  const linuxGuests = t.guests.filter((g) => g.os !== 'rtos').length;
+  const linuxGuests = t.guests.filter((g) => AGENT_OS.has(g.os)).length;
   // rtos guests run their task set for the hold time + 2 s of guest time (heartbeats meanwhile); in an
   // orchestrated run they must outlive the Linux guests' boot, the probes and every phase. Guest time
   // follows the host clock in fast mode; under icount it is L1's time too, and measured (it-isolation,
@@ -109,20 +117,59 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
   const orchS = deterministic ? 2 + 2 * linuxGuests + 4 + phaseS : 25 + 12 * linuxGuests + phaseS;
   const rtosRunMs = Math.round((Math.max(0, o.holdS ?? 2) + 2 + (orch ? orchS : 0)) * 1000);
   const panicIdx = o.testHooks?.panicGuest !== undefined ? t.guests.findIndex((g) => g.name === o.testHooks?.panicGuest) : undefined;
-  const plan = planStack(t, {
-    timing,
-    holdS: o.holdS ?? 2,
-    rtosRunMs,
-    sampleIntervalS: o.sampleIntervalS ?? 3,
-    ...(panicIdx !== undefined && panicIdx >= 0 ? { panicGuest: panicIdx } : {}),
-    ...(phases ? { phases } : {}),
-    kernel: join(paths.images, imageA.file),
-    initrd: join(paths.images, l0a.file),
-    qemu: qemu.path,
-  });
 
-  const runDir = o.outDir;
-  await mkdir(runDir, { recursive: true });
+  // os: custom guests: their files, hashed as packed, on a disk image that lives as long as the run
+  // (planned before the run directory exists: bad input leaves nothing behind)
+  const customTmp = t.guests.some((g) => g.os === 'custom') ? await mkdtemp(join(tmpdir(), 'nestbed-custom-')) : undefined;
+  const customDisk = customTmp ? join(customTmp, 'custom-images.cpio') : undefined;
+  try {
+    let customImages: CustomImageRecord[] = [];
+    try {
+      if (customDisk) customImages = packCustomImages(t.guests, o.topologyDir ?? (o.topologyFile ? dirname(resolve(o.topologyFile)) : process.cwd()), customDisk);
+    } catch (e) {
+      throw new InputError(`os: custom image: ${(e as Error).message}`);
+    }
+    const plan = planStack(t, {
+      timing,
+      holdS: o.holdS ?? 2,
+      rtosRunMs,
+      sampleIntervalS: o.sampleIntervalS ?? 3,
+      ...(panicIdx !== undefined && panicIdx >= 0 ? { panicGuest: panicIdx } : {}),
+      ...(phases ? { phases } : {}),
+      kernel: join(paths.images, imageA.file),
+      initrd: join(paths.images, l0a.file),
+      qemu: qemu.path,
+      ...(customDisk ? { customDisk } : {}),
+      cpuMask: cpuMaskFor(t.host.cpu, o.profile?.cpu.features),
+    });
+
+    await mkdir(o.outDir, { recursive: true });
+    return await runStack(o, { t, timing, deterministic, paths, qemu, manifest, rt, used, plan, phases, orch, phaseS, rtosRunMs, runDir: o.outDir, customImages });
+  } finally {
+    if (customTmp) await rm(customTmp, { recursive: true, force: true });
+  }
+};
+
+interface Prepared {
+  readonly t: ValidTopology;
+  readonly timing: 'fast' | 'deterministic';
+  readonly deterministic: boolean;
+  readonly paths: ReturnType<typeof cachePaths>;
+  readonly qemu: NonNullable<Awaited<ReturnType<typeof findHostQemu>>>;
+  readonly manifest: Manifest;
+  readonly rt: boolean;
+  readonly used: readonly string[];
+  readonly plan: StackPlan;
+  readonly phases: PhasePlan | undefined;
+  readonly orch: boolean;
+  readonly phaseS: number;
+  readonly rtosRunMs: number;
+  readonly runDir: string;
+  readonly customImages: readonly CustomImageRecord[];
+}
+
+const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
+  const { t, timing, deterministic, paths, qemu, manifest, rt, used, plan, phases, orch, phaseS, rtosRunMs, runDir, customImages } = p;
   const proc = new SupervisedProcess('L0 emulator', plan.argv, { onLine: (s, l) => onLine(s, l) });
   await writeFile(join(runDir, 'command-line.json'), `${JSON.stringify({ argv: proc.effectiveArgv, qemuArgv: plan.argv, kernelCmdline: plan.cmdline, note: 'L1 and L2 command lines are built by guest/init.sh from the nb_* words; they are echoed in the console logs' }, null, 2)}\n`);
   await copyFile(paths.manifest, join(runDir, 'manifest.json'));
@@ -186,7 +233,9 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
       if (/^qemu-system-aarch64: (?!warning)/.test(line)) fail('vmm-error', `host emulator: ${line}`);
       return;
     }
-    const d = demuxLine(raw);
+    let d = demuxLine(raw);
+    // a custom image speaks no protocol: its '@{' lines are console text like the rest
+    if (d.kind === 'event' && d.level === 2 && t.guests[d.guest ?? -1]?.os === 'custom') d = { kind: 'text', level: 2, guest: d.guest!, text: raw.replace(/\r/g, '').replace(/^2\.\d+\|/, '') };
     const guest = collector.guestName(d.guest);
     const key = srcKey(d.level, guest);
     const shown = d.kind === 'text' ? d.text : raw.replace(/\r/g, '').replace(/^(?:1\|)?(?:2\.\d+\|)?/, '');
@@ -310,6 +359,10 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
     const a = manifest.artifacts[name];
     if (a) artifacts[name] = { file: a.file, sha256: a.sha256 };
   }
+  for (const c of customImages) {
+    artifacts[`custom:${c.guest}:kernel`] = { file: c.kernel.resolved, sha256: c.kernel.sha256 };
+    if (c.initrd) artifacts[`custom:${c.guest}:initrd`] = { file: c.initrd.resolved, sha256: c.initrd.sha256 };
+  }
   const results: RunResults = {
     resultsVersion: RUN_RESULTS_VERSION,
     kind: 'nestbed-run',
@@ -330,6 +383,7 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
       qemu: { path: qemu.path, version: qemu.version },
       cpuPreset: t.host.cpu,
       cpuArg: plan.cpuArg,
+      ...(o.profile ? { cpuMask: { profile: o.profile.id, switches: [...plan.cpuMask.switches], hides: [...plan.cpuMask.hides] } } : {}),
       cores: t.host.cores,
       memoryMiB: t.host.memoryMiB,
       qemuRssMaxKiB: qemuRssMax,
@@ -339,7 +393,21 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
     },
     l0: { ...r.l0, vmStartMs: 0 },
     l1: r.l1,
-    guests: r.guests,
+    guests: r.guests.map((g) => {
+      const c = customImages.find((x) => x.index === g.index);
+      if (!c) return g;
+      const exit = r.customExit.get(g.index);
+      return {
+        ...g,
+        customImage: {
+          kernel: { path: c.kernel.path, bytes: c.kernel.bytes, sha256: c.kernel.sha256, format: c.kernel.format },
+          ...(c.initrd ? { initrd: { path: c.initrd.path, bytes: c.initrd.bytes, sha256: c.initrd.sha256 } } : {}),
+          cmdline: c.cmdline,
+          ...(c.readyLine !== undefined ? { readyLine: c.readyLine } : {}),
+          ...(exit ? { exit } : {}),
+        },
+      };
+    }),
     warnings: r.warnings,
     channels: channelResults(t, plan.channels, r.iso, failure ? (failure.reason === 'cancelled' ? 'cancelled' : 'failed') : 'ok'),
     ...(phases

@@ -37,6 +37,8 @@ export const TOOL_CFLAGS = [
 /** Guest modules in load order (each after its dependencies, from the modules' own depends= lists). */
 export const GUEST_VSOCK_MODULES = ['vsock', 'vmw_vsock_virtio_transport_common', 'vmw_vsock_virtio_transport'] as const;
 export const L1_VHOST_MODULES = ['vsock', 'vmw_vsock_virtio_transport_common', 'vhost_iotlb', 'vhost', 'vhost_vsock'] as const;
+/** The disk that carries `os: custom` images from the host through L0 to L1 (src/core/node/custom-image.ts). */
+export const DISK_MODULES = ['virtio_blk'] as const;
 const MODULE_DIRS: Readonly<Record<string, string>> = {
   vsock: 'kernel/net/vmw_vsock',
   vmw_vsock_virtio_transport_common: 'kernel/net/vmw_vsock',
@@ -44,6 +46,7 @@ const MODULE_DIRS: Readonly<Record<string, string>> = {
   vhost_iotlb: 'kernel/drivers/vhost',
   vhost: 'kernel/drivers/vhost',
   vhost_vsock: 'kernel/drivers/vhost',
+  virtio_blk: 'kernel/drivers/block',
 };
 
 export const GUEST_TOOLS = ['vsock-probe', 'nb-sched'] as const;
@@ -53,7 +56,7 @@ const TOOL_SOURCES = ['nb-rt.h', ...GUEST_TOOLS.map((t) => `${t}.c`)];
 export const guestToolsRecipe = async (): Promise<string> => {
   const h = createHash('sha256');
   for (const f of TOOL_SOURCES) h.update(f).update('\0').update(await readFile(shippedFile(`guest/tools/${f}`))).update('\0');
-  return h.update(JSON.stringify({ TOOL_CFLAGS, GUEST_VSOCK_MODULES, L1_VHOST_MODULES })).digest('hex');
+  return h.update(JSON.stringify({ TOOL_CFLAGS, GUEST_VSOCK_MODULES, L1_VHOST_MODULES, DISK_MODULES })).digest('hex');
 };
 
 /** Builds every guest tool into outDir; returns tool → path. */

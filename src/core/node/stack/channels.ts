@@ -8,7 +8,7 @@
 //   - L1 also talks to each Linux guest's agent on CONTROL_PORT (outside the 16-bit range a
 //     topology can declare) to sequence the run: probe, stress, panic, ping, end.
 // Names never reach a guest: guests are indices and CIDs, ports are validated integers.
-import type { ValidTopology } from '../../common/model/topology.js';
+import { AGENT_OS, type ValidTopology } from '../../common/model/topology.js';
 
 export const guestCid = (i: number): number => 3 + i;
 /** The agents' control port: above 65535, so it can never collide with a declared channel port. */
@@ -62,7 +62,7 @@ export interface PhasePlan {
   readonly spatialGuest?: number;
 }
 
-const isLinux = (t: ValidTopology, i: number): boolean => t.guests[i]?.os !== 'rtos';
+const isLinux = (t: ValidTopology, i: number): boolean => { const os = t.guests[i]?.os; return os !== undefined && AGENT_OS.has(os); };
 
 /** Whether L1 sequences the run (channels with a Linux end, or isolation phases requested). */
 export const orchestrated = (t: ValidTopology, phases: PhasePlan | undefined): boolean =>

@@ -3,7 +3,7 @@
 // words built here from validated numbers, names are replaced by indices, so no free text reaches
 // a guest shell.
 import { InputError, assertNever } from '../../common/model/errors.js';
-import type { Guest, ValidTopology } from '../../common/model/topology.js';
+import { AGENT_OS, type Guest, type ValidTopology } from '../../common/model/topology.js';
 import { rtosCommandLineWords } from '../../common/rtos/params.js';
 import { planChannels, type ChannelPlan, type PhasePlan } from './channels.js';
 
@@ -24,6 +24,7 @@ export const TUNED_KERNEL_ARGS = [
   'init_on_alloc=0',
   'cpuidle.off=1',
   'rcupdate.rcu_expedited=1',
+  ...(process.env.NB_EXP_NOPAUTH ? ['arm64.nopauth'] : []),
 ] as const;
 
 /**
@@ -35,7 +36,44 @@ export const TUNED_KERNEL_ARGS = [
  * the QARMA5 emulation only costs time). Later-than-8.6 features that `max` has and QEMU cannot
  * switch off remain visible; results.json lists the exact feature set L0 sees.
  */
-export const cpuArg = (preset: ValidTopology['host']['cpu']): string => {
+export const cpuArg = (preset: ValidTopology['host']['cpu'], mask: CpuMask = NO_MASK): string => {
+  const base = presetArg(preset);
+  if (mask.switches.length === 0) return base;
+  // pauth=off makes the pointer-auth algorithm switch meaningless
+  const parts = base.split(',').filter((p) => !(mask.switches.includes('pauth=off') && p.startsWith('pauth-')));
+  return [...parts.filter((p) => !mask.switches.some((w) => w.split('=')[0] === p.split('=')[0])), ...mask.switches].join(',');
+};
+
+/**
+ * ISA masking for native parity: the QEMU CPU-model switches that hide a feature group from every
+ * level (L0's KVM offers L1 only what L0's CPU has, and L1's `-cpu host` passes that on). A switch is
+ * used when the ECU profile lacks every feature it hides. Nothing else can be masked here: QEMU 10
+ * has no switch for the other features of `max`, and the L1 VMM (arm64 QEMU 11.1) does not write
+ * KVM's ID registers — `check` reports those features as not maskable.
+ */
+export const CPU_MODEL_SWITCHES: readonly { readonly arg: string; readonly hides: readonly string[] }[] = [
+  { arg: 'pauth=off', hides: ['paca', 'pacg'] },
+  { arg: 'sve=off', hides: ['sve', 'sve2', 'svei8mm', 'svebf16', 'sveaes', 'svepmull', 'svebitperm', 'svesha3', 'svesm4', 'svef32mm', 'svef64mm', 'sve2p1'] },
+  { arg: 'sme=off', hides: ['sme', 'smei16i64', 'smef64f64', 'smei8i32', 'smef16f32', 'smeb16f32', 'smef32f32', 'smefa64', 'sme2', 'sme2p1'] },
+];
+export interface CpuMask {
+  /** Switches added to L0's -cpu. */
+  readonly switches: readonly string[];
+  /** The /proc/cpuinfo feature names they hide. */
+  readonly hides: readonly string[];
+}
+export const NO_MASK: CpuMask = { switches: [], hides: [] };
+
+/** The switches that hide what the ECU lacks (none without a profile: the preset as it is). */
+export const cpuMaskFor = (preset: ValidTopology['host']['cpu'], ecuFeatures: readonly string[] | undefined): CpuMask => {
+  if (!ecuFeatures) return NO_MASK;
+  const have = new Set(ecuFeatures);
+  const already = presetArg(preset).split(',');
+  const used = CPU_MODEL_SWITCHES.filter((w) => !already.includes(w.arg) && w.hides.every((f) => !have.has(f)));
+  return { switches: used.map((w) => w.arg), hides: used.flatMap((w) => w.hides) };
+};
+
+const presetArg = (preset: ValidTopology['host']['cpu']): string => {
   switch (preset) {
     case 'ampereone':
       return 'max,lpa2=off,sve=off,sme=off,pauth-impdef=on';
@@ -54,6 +92,8 @@ const osLetter = (os: Guest['os']): string => {
       return 'r';
     case 'rtos':
       return 'o';
+    case 'custom':
+      return 'u';
     default:
       return assertNever(os, 'guest os');
   }
@@ -212,9 +252,15 @@ export interface StackOptions {
   readonly kernel: string;
   readonly initrd: string;
   readonly qemu: string;
+  /** The archive of the `os: custom` guests' files (src/core/node/custom-image.ts), given to L0 as a
+   * read-only virtio-blk disk that L0 hands on to L1. */
+  readonly customDisk?: string;
+  /** ISA masking for the ECU profile's parity (cpuMaskFor). */
+  readonly cpuMask?: CpuMask;
 }
 
 export interface StackPlan {
+  readonly cpuMask: CpuMask;
   readonly argv: readonly string[];
   readonly cmdline: string;
   readonly cpuArg: string;
@@ -226,8 +272,15 @@ export const needsRtImage = (t: ValidTopology): boolean => t.guests.some((g) => 
 
 export const planStack = (t: ValidTopology, o: StackOptions): StackPlan => {
   const fg = o.phases?.faultGuest;
-  if (fg !== undefined && t.guests[fg]?.os === 'rtos') {
-    throw new InputError(`guest "${t.guests[fg]?.name ?? fg}" is an rtos guest: the planned fault is injected into a Linux guest through its agent; choose a Linux (QM) guest`);
+  const fgOs = fg === undefined ? undefined : t.guests[fg]?.os;
+  if (fgOs !== undefined && !AGENT_OS.has(fgOs)) {
+    throw new InputError(`guest "${t.guests[fg!]?.name ?? fg}" is an ${fgOs} guest: the planned fault is injected into a Linux guest through its agent; choose a Linux (QM) guest`);
+  }
+  const custom = t.guests.filter((g) => g.os === 'custom');
+  if (custom.length > 0 && o.customDisk === undefined) throw new Error('planStack: os: custom guests need the custom image disk');
+  for (const c of t.channels ?? []) {
+    const end = custom.find((g) => g.name === c.from || g.name === c.to);
+    if (end) throw new InputError(`channel ${c.from} → ${c.to}:${c.port}: ${end.name} is an os: custom guest; the runner does not realise channels to or from custom images yet (they have no nestbed agent to probe them)`);
   }
   if (fg !== undefined && !t.guests[fg]) throw new InputError(`no guest with index ${fg} to inject a fault into`);
   const channels = planChannels(t, o.phases);
@@ -244,6 +297,7 @@ export const planStack = (t: ValidTopology, o: StackOptions): StackPlan => {
     `nb_hold=${Math.max(0, Math.round(o.holdS))}`,
     `nb_si=${Math.max(1, Math.round(o.sampleIntervalS))}`,
     ...(o.panicGuest !== undefined ? [`nb_panic=${o.panicGuest}`] : []),
+    ...(custom.length > 0 ? ['nb_cu=1'] : []),
     ...channels.words,
   ];
   const cmdline = words.join(' ');
@@ -254,7 +308,7 @@ export const planStack = (t: ValidTopology, o: StackOptions): StackPlan => {
       `topology "${t.name}" is too large for the runner: the guest list needs about ${l1Estimate} characters of kernel command line, the limit is ${MAX_KERNEL_CMDLINE}; use fewer guests`,
     );
   }
-  const ca = cpuArg(t.host.cpu);
+  const ca = cpuArg(t.host.cpu, o.cpuMask);
   const argv = [
     o.qemu,
     '-M', 'virt,virtualization=on,gic-version=3',
@@ -264,11 +318,14 @@ export const planStack = (t: ValidTopology, o: StackOptions): StackPlan => {
     ...(o.timing === 'deterministic' ? DETERMINISTIC_ARGS : []),
     '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-net', 'none',
     '-serial', 'stdio',
+    ...(custom.length > 0 && o.customDisk !== undefined
+      ? ['-drive', `file=${o.customDisk},if=none,id=cu,format=raw,readonly=on`, '-device', 'virtio-blk-pci,drive=cu']
+      : []),
     '-kernel', o.kernel,
     '-initrd', o.initrd,
     '-append', cmdline,
   ];
-  return { argv, cmdline, cpuArg: ca, needsRt: needsRtImage(t), channels };
+  return { argv, cmdline, cpuArg: ca, cpuMask: o.cpuMask ?? NO_MASK, needsRt: needsRtImage(t), channels };
 };
 
 /** Memory floors of this runner's image delivery (initramfs unpacked in RAM at L0 and L1). */
