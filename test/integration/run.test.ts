@@ -4,6 +4,7 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { judgeRun } from '../../src/core/common/checks/judge.js';
 import { runEventSchema, type RunEvent } from '../../src/core/common/model/run-events.js';
 import { runResultsSchema } from '../../src/core/common/model/run-results.js';
 import { validateTopology } from '../../src/core/common/validate/validate-topology.js';
@@ -174,6 +175,15 @@ describe.sequential('nestbed run (real nested stack)', () => {
     expect(sp?.address).toMatch(/^0x[0-9a-f]+$/);
     expect(sp?.guestAliveAfter).toBe(true);
     expect(sp?.others.map((o) => [o.guest, o.keptRunning])).toEqual([['safety', true]]);
+    // the pass paths of the isolation checks on this run (their fail paths: test/integration/checks.test.ts)
+    const report = judgeRun({ topology, profile: undefined, results, schedulability: [], diagnostics: [], toolVersion: 'test', command: 'check' });
+    const verdict = (id: string): string | undefined => report.checks.find((c) => c.id === id)?.verdict;
+    expect(['isolation.fault-containment', 'isolation.spatial', 'isolation.channels', 'isolation.pinning'].map((id) => [id, verdict(id)])).toEqual([
+      ['isolation.fault-containment', 'pass'],
+      ['isolation.spatial', 'pass'],
+      ['isolation.channels', 'pass'],
+      ['isolation.pinning', 'pass'],
+    ]);
     expect(await liveEmulators()).toEqual([]);
   }, 8 * MIN);
 

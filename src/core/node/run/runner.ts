@@ -48,7 +48,7 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   readonly onEvent?: (e: RunEvent) => void;
   /** Test-only hooks. */
-  readonly testHooks?: { readonly panicGuest?: string; readonly stageTimeoutScale?: number };
+  readonly testHooks?: { readonly panicGuest?: string; readonly stageTimeoutScale?: number; readonly leakUndeclared?: boolean };
   /** Isolation probes sequenced by L1 once every guest is ready: the channel probes, then `idleS`
    * with the QM guests idle, `stressS` under their declared stress (interference), then a planned
    * panic of `faultGuest` (a Linux guest) observed for `afterFaultS`. The planned panic does not
@@ -141,6 +141,7 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
       qemu: qemu.path,
       ...(customDisk ? { customDisk } : {}),
       cpuMask: cpuMaskFor(t.host.cpu, o.profile?.cpu.features),
+      ...(o.testHooks?.leakUndeclared ? { channelHooks: { leakUndeclared: true } } : {}),
     });
 
     await mkdir(o.outDir, { recursive: true });

@@ -68,7 +68,13 @@ const isLinux = (t: ValidTopology, i: number): boolean => { const os = t.guests[
 export const orchestrated = (t: ValidTopology, phases: PhasePlan | undefined): boolean =>
   phases !== undefined || (t.channels ?? []).some((c) => t.guests.some((g, i) => (g.name === c.from || g.name === c.to) && isLinux(t, i)));
 
-export const planChannels = (t: ValidTopology, phases: PhasePlan | undefined): ChannelPlan => {
+/** Test-only fault injection: the relay answers the first undeclared attempt through it, as a
+ * hypervisor whose policy let an undeclared connection through would (the channels check must fail). */
+export interface ChannelTestHooks {
+  readonly leakUndeclared?: boolean;
+}
+
+export const planChannels = (t: ValidTopology, phases: PhasePlan | undefined, hooks: ChannelTestHooks = {}): ChannelPlan => {
   const idx = new Map(t.guests.map((g, i) => [g.name, i]));
   const on = orchestrated(t, phases);
   const vsockGuests = on ? t.guests.flatMap((_, i) => (isLinux(t, i) ? [i] : [])) : [];
@@ -116,6 +122,8 @@ export const planChannels = (t: ValidTopology, phases: PhasePlan | undefined): C
     const direct = declared.find((c) => c.from === name && c.to !== name && isLinux(t, idx.get(c.to) ?? -1));
     if (direct) undeclared.push({ u: undeclared.length, from: name, to: direct.to, port: direct.port, via: 'direct', guest: g, cid: guestCid(idx.get(direct.to) ?? 0) });
   }
+  const leak = hooks.leakUndeclared ? undeclared.find((x) => x.via === 'relay') : undefined;
+  if (leak) relay.push({ port: leak.port, fromCid: guestCid(leak.guest), toCid: 0 });
   const words: string[] = [];
   if (on) {
     words.push(`nb_vs=${vsockGuests.join('.')}`);

@@ -5,7 +5,7 @@
 import { InputError, assertNever } from '../../common/model/errors.js';
 import { AGENT_OS, type Guest, type ValidTopology } from '../../common/model/topology.js';
 import { rtosCommandLineWords } from '../../common/rtos/params.js';
-import { planChannels, type ChannelPlan, type PhasePlan } from './channels.js';
+import { planChannels, type ChannelPlan, type ChannelTestHooks, type PhasePlan } from './channels.js';
 
 /** arm64 COMMAND_LINE_SIZE. */
 export const MAX_KERNEL_CMDLINE = 2048;
@@ -25,6 +25,7 @@ export const TUNED_KERNEL_ARGS = [
   'cpuidle.off=1',
   'rcupdate.rcu_expedited=1',
   ...(process.env.NB_EXP_NOPAUTH ? ['arm64.nopauth'] : []),
+  ...(process.env.NB_EXP_ARGS ? process.env.NB_EXP_ARGS.split(' ') : []),
 ] as const;
 
 /**
@@ -257,6 +258,8 @@ export interface StackOptions {
   readonly customDisk?: string;
   /** ISA masking for the ECU profile's parity (cpuMaskFor). */
   readonly cpuMask?: CpuMask;
+  /** Test-only fault injection into the channel policy. */
+  readonly channelHooks?: ChannelTestHooks;
 }
 
 export interface StackPlan {
@@ -267,6 +270,17 @@ export interface StackPlan {
   readonly needsRt: boolean;
   readonly channels: ChannelPlan;
 }
+
+/** With more emulated cores than L1 has vCPUs, L0's own work (its agent, the L1 VMM's main loop and
+ * I/O threads) runs on the spare cores (guest/init.sh) and the cores of L1's vCPUs get no scheduler
+ * tick while that vCPU runs alone there (each tick is an exit of L1). Measured (docs/emulation-notes.md,
+ * linux + rtos, deterministic): rtos deadline misses 930 → 338 (housekeeping core) → 146 (+ nohz_full). */
+export const l0Isolation = (t: ValidTopology): string[] => {
+  const v = t.hypervisor.vcpus;
+  if (t.host.cores <= v) return [];
+  const cpus = v === 1 ? '0' : `0-${v - 1}`;
+  return [`nohz_full=${cpus}`, `rcu_nocbs=${cpus}`];
+};
 
 export const needsRtImage = (t: ValidTopology): boolean => t.guests.some((g) => g.os === 'linux-rt');
 
@@ -283,11 +297,12 @@ export const planStack = (t: ValidTopology, o: StackOptions): StackPlan => {
     if (end) throw new InputError(`channel ${c.from} → ${c.to}:${c.port}: ${end.name} is an os: custom guest; the runner does not realise channels to or from custom images yet (they have no nestbed agent to probe them)`);
   }
   if (fg !== undefined && !t.guests[fg]) throw new InputError(`no guest with index ${fg} to inject a fault into`);
-  const channels = planChannels(t, o.phases);
+  const channels = planChannels(t, o.phases, o.channelHooks);
   const words = [
     'console=ttyAMA0',
     'kvm-arm.mode=nested',
     ...TUNED_KERNEL_ARGS,
+    ...l0Isolation(t),
     'nb_lv=0',
     `nb_l1=${t.hypervisor.vcpus},${t.hypervisor.memoryMiB}`,
     `nb_n=${t.guests.length}`,
