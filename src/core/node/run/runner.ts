@@ -236,7 +236,7 @@ const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
     }
     let d = demuxLine(raw);
     // a custom image speaks no protocol: its '@{' lines are console text like the rest
-    if (d.kind === 'event' && d.level === 2 && t.guests[d.guest ?? -1]?.os === 'custom') d = { kind: 'text', level: 2, guest: d.guest!, text: raw.replace(/\r/g, '').replace(/^2\.\d+\|/, '') };
+    if (d.kind === 'event' && d.level === 2 && t.guests[d.guest ?? -1]?.os === 'custom') d = { kind: 'text', level: 2, guest: d.guest!, text: raw.replace(/\r/g, '').replace(/^(?:1\|)?2\.\d+\|/, '') };
     const guest = collector.guestName(d.guest);
     const key = srcKey(d.level, guest);
     const shown = d.kind === 'text' ? d.text : raw.replace(/\r/g, '').replace(/^(?:1\|)?(?:2\.\d+\|)?/, '');
