@@ -97,6 +97,10 @@ describe.sequential('nestbed check (real nested stack): every check passes and f
     expect(find(report.checks, 'memory', 'tight').message).toMatch(/uses [\d.]+ MiB at ready > memoryMiB 1/);
     expect(find(report.checks, 'latency', 'tight')).toMatchObject({ verdict: 'fail', budget: { value: 1, unit: 'µs' } });
 
+    // scheduling: the rtos's observed worst response time against the analytic bound of its server
+    // (tbf(100) = 2·(1000 − 480) + 100 = 1140 µs); under nested emulation it exceeds it, loudly
+    expect(find(report.checks, 'scheduling', 'greedy').message).toMatch(/observed worst response time exceeds the analytic bound for tick \(\d+ > 1140 µs\)/);
+
     // channels: the declared one answered; the undeclared one the relay was told to let through fails
     const ch = find(report.checks, 'isolation.channels');
     expect(ch.verdict).toBe('fail');

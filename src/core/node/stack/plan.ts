@@ -24,8 +24,6 @@ export const TUNED_KERNEL_ARGS = [
   'init_on_alloc=0',
   'cpuidle.off=1',
   'rcupdate.rcu_expedited=1',
-  ...(process.env.NB_EXP_NOPAUTH ? ['arm64.nopauth'] : []),
-  ...(process.env.NB_EXP_ARGS ? process.env.NB_EXP_ARGS.split(' ') : []),
 ] as const;
 
 /**
