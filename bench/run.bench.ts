@@ -14,7 +14,7 @@ import { median } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TOPOLOGIES = (process.env.BENCH_TOPOLOGIES ?? 'examples/two-linux.yaml:15,examples/zonal-controller.yaml:30').split(',');
-const f = (ms: number | undefined): string => (ms === undefined ? '   –  ' : (ms / 1000).toFixed(1).padStart(6));
+const f = (ms: number | undefined): string => (ms === undefined || Number.isNaN(ms) ? '     –' : (ms / 1000).toFixed(1).padStart(6));
 
 const cache = cacheRoot(process.env);
 const t0 = Date.now();
@@ -49,7 +49,9 @@ for (const spec of TOPOLOGIES) {
   for (const [i, g] of v.valid.guests.entries()) {
     if (g.os !== 'rtos') continue;
     const rows = ok.map((r) => r.guests[i]?.rtos).filter((x) => x !== undefined);
-    console.log(`    rtos ${g.name}: ${rows.map((x) => `${x.outcome}, ${x.tasks.map((t) => `${t.name} max ${t.responseMaxUs} µs (${t.deadlineMisses} misses)`).join(', ')}, timer latency max ${x.end?.timerLatencyMaxNs ?? '?'} ns, heartbeat max gap ${x.heartbeats.maxGapS ?? '?'} s`).join(' | ')}`);
+    const texts = rows.map((x) => `${x.outcome}, ${x.tasks.map((t) => `${t.name} max ${t.responseMaxUs} µs (${t.deadlineMisses} misses)`).join(', ')}, timer latency max ${x.end?.timerLatencyMaxNs ?? '?'} ns, heartbeat max gap ${x.heartbeats.maxGapS ?? '?'} s`);
+    const same = texts.every((x) => x === texts[0]);
+    console.log(`    rtos ${g.name}: ${same ? `${texts[0] ?? '-'}${texts.length > 1 ? ` (identical in all ${texts.length} runs)` : ''}` : texts.join(' | ')}`);
   }
   if (v.valid.host.timing === 'deterministic' && ok.length >= 2) {
     for (const [i, g] of v.valid.guests.entries()) {
