@@ -165,3 +165,16 @@ describe('ordering and profile override', () => {
     expect(validateText(text, 'ti-tda4vm').profile?.id).toBe('ti-tda4vm');
   });
 });
+
+describe('runner-related hints', () => {
+  it('NB4005 warns at a channel to an os: custom guest (the runner refuses it)', () => {
+    const v = validateText(topologyYaml(`${guest('name: a, pin: [0]')}${guest('name: c, pin: [1], os: custom, image: { kernel: k.Image }')}`, 'channels:\n  - { from: a, to: c, kind: vsock, port: 7 }\n'));
+    expect(v.diagnostics.find((d) => d.code === 'NB4005')).toMatchObject({ severity: 'warning', path: 'channels[0]', message: 'channel a → c: c is an os: custom guest; nestbed run does not realise channels to or from custom images yet (it refuses to run this topology)' });
+  });
+
+  it('NB6004 suggests a housekeeping core when a safety guest has tasks and host.cores = hypervisor.vcpus', () => {
+    const rt = guest('name: s, asil: D, os: rtos, memoryMiB: 64, pin: [1], tasks: [{ name: t, periodUs: 1000, wcetUs: 10, priority: 9 }]');
+    expect(only(topologyYaml(`${guest('name: a, pin: [0]')}${rt}`), 'NB6004').map((d) => [d.severity, d.path])).toEqual([['info', 'host.cores']]);
+    expect(only(topologyYaml(`${guest('name: a, pin: [0]')}${rt}`).replace('cores: 2', 'cores: 3'), 'NB6004')).toEqual([]);
+  });
+});

@@ -67,12 +67,14 @@ export const DIAGNOSTIC_CODES = {
   NB4004: { family: 'mixed-criticality', name: 'latency-below-blackout', summary: "A guest's latency budget is shorter than the longest time its server can withhold the CPU, 2(Π − Θ)." },
   // channels
   NB4003: { family: 'channels', name: 'qm-into-asil', summary: 'A channel carries data from a QM guest into an ASIL C/D guest.' },
+  NB4005: { family: 'channels', name: 'custom-guest-channel', summary: 'A channel to or from an os: custom guest, which nestbed run does not realise yet.' },
   // schedulability
   NB5001: { family: 'schedulability', name: 'deadline-miss', summary: 'A task can miss its deadline.' },
   NB5002: { family: 'schedulability', name: 'no-guaranteed-supply', summary: 'Tasks on a shared hypervisor vCPU without a server have no guaranteed CPU supply.' },
   // emulation (how the topology will run on the nested stack)
   NB6001: { family: 'emulation', name: 'l1-multiplexing', summary: 'A hypervisor vCPU multiplexes several guest vCPUs: each switch is a nested world switch, very slow under emulation.' },
   NB6002: { family: 'emulation', name: 'large-emulated-memory', summary: 'Large emulated memory makes the run slower and the host RSS larger.' },
+  NB6004: { family: 'emulation', name: 'no-housekeeping-core', summary: "L0's own work shares the emulated cores with the hypervisor's vCPUs (host.cores = hypervisor.vcpus)." },
   NB6003: { family: 'emulation', name: 'deadline-bandwidth', summary: "The servers on one hypervisor vCPU need more than the 95 % of it that the hypervisor's SCHED_DEADLINE admits." },
 } as const satisfies Record<string, CodeInfo>;
 
