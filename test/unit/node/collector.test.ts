@@ -54,7 +54,7 @@ describe('collector on a recorded two-guest transcript', () => {
     expect(c.allReadyMs).toBe(70690);
     expect(c.guests.map((g) => [g.name, g.boot.vmStartMs, g.boot.initMs, g.boot.readyMs, g.boot.virtual.kernelToInitS])).toEqual([
       ['g-zero', 21150, 70250, 70690, 23.1],
-      ['g-one', 21810, 66280, 67290, 21.39],
+      ['g-one', 21540, 66280, 67290, 21.39], // its vmstart line arrived at 21.81 s: dated by L1's clock
     ]);
     expect(c.guests[0]?.memory).toEqual({ totalKiB: 208140, availableKiB: 180128, usedKiB: 28012 });
     expect(c.l1Done && c.l0Done).toBe(true);
@@ -148,5 +148,24 @@ describe('collector with an os: custom guest', () => {
     feed('1|@{"e":"cexit","u":9,"g":1,"rc":137,"st":1}', 5000);
     expect(c.customExit.get(1)).toEqual({ code: 137, stoppedByHypervisor: true });
     expect(c.drainNotes().map((n) => n.message)).toContain('ecu: stopped by L1 after its hold time');
+  });
+});
+
+describe('dating a guest VM start when L1\'s console lags', () => {
+  it('fast timing: from L1\'s init line plus L1 time; deterministic: the arrival time', () => {
+    // recorded (two-linux, fast): L1 init at host 17.587 s, L1 uptime 4.46 s; guest two's vmstart,
+    // printed at L1 uptime 5.15 s, arrived at host 47.418 s
+    const feed = (c: RunCollector): void => {
+      c.feed(demuxLine('1|@{"e":"init","u":4.46,"u0":4.26}'), 17_587);
+      c.feed(demuxLine('1|@{"e":"vmstart","u":4.96,"g":0}'), 17_990);
+      c.feed(demuxLine('1|@{"e":"vmstart","u":5.15,"g":1}'), 47_418);
+    };
+    const fast = new RunCollector(topo, false);
+    feed(fast);
+    expect(fast.guests.map((g) => g.boot.vmStartMs)).toEqual([17_990, 18_277]);
+    expect(fast.drainNotes().map((n) => n.message)).toContain("g-one: VM started by L1 (at 18.3 s by L1's clock; its console lagged)");
+    const det = new RunCollector(topo, true);
+    feed(det);
+    expect(det.guests.map((g) => g.boot.vmStartMs)).toEqual([17_990, 47_418]);
   });
 });

@@ -79,6 +79,8 @@ export class RunCollector {
   l1Done = false;
   private readonly notes: StageNote[] = [];
   private readonly initUptime = new Map<number, number>();
+  /** L1's uptime at its init line (anchors L1-clock datings in fast timing). */
+  private l1InitUptime: number | undefined;
   private readonly rtosEvents = new Map<number, { events: RtosEvent[]; invalid: string[] }>();
   /** os: custom guests: how each VMM ended (L1's cexit event). */
   readonly customExit = new Map<number, { code: number; stoppedByHypervisor: boolean }>();
@@ -147,6 +149,7 @@ export class RunCollector {
       case 'init':
         lv.initMs = tMs;
         lv.virtual.kernelToInitS = num(d.u0);
+        if (L === 1) this.l1InitUptime = num(d.u);
         this.note({ stage: `l${L}-init`, level: L, uptimeS: num(d.u), message: `L${L} init (kernel→init ${s1(num(d.u0) ?? 0)} s guest time)` });
         break;
       case 'vmstart':
@@ -233,11 +236,20 @@ export class RunCollector {
     const g = typeof d.g === 'number' ? this.guests[d.g] : undefined;
     if (!g) return false;
     switch (name) {
-      case 'vmstart':
-        g.boot.vmStartMs = tMs;
-        g.boot.virtual.l1VmStartUptimeS = num(d.u);
-        this.note({ stage: 'guest-vmstart', level: 1, guest: g.name, message: `${g.name}: VM started by L1` });
+      case 'vmstart': {
+        // While guest VMMs start, L1's console can lag tens of seconds behind (measured: a vmstart line
+        // printed at L1 uptime 5.15 s arrived 29 s late), so the host arrival time of this line is
+        // not when the VM started. In fast timing L1's clock follows the host's: the start is dated
+        // from L1's init line (which arrives on time) plus the L1 time between the two.
+        const u = num(d.u);
+        const i0 = this.l1.initMs;
+        const u0 = this.l1InitUptime;
+        const est = !this.deterministic && i0 !== undefined && u0 !== undefined && u !== undefined ? Math.round(i0 + (u - u0) * 1000) : undefined;
+        g.boot.vmStartMs = est !== undefined ? Math.min(tMs, Math.max(i0!, est)) : tMs;
+        g.boot.virtual.l1VmStartUptimeS = u;
+        this.note({ stage: 'guest-vmstart', level: 1, guest: g.name, message: `${g.name}: VM started by L1${g.boot.vmStartMs < tMs - 1000 ? ` (at ${(g.boot.vmStartMs / 1000).toFixed(1)} s by L1's clock; its console lagged)` : ''}` });
         return true;
+      }
       case 'pin': {
         g.pinApplied = Object.fromEntries(Object.entries((d.m ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
         const sched = Object.entries((d.s ?? {}) as Record<string, unknown>).flatMap(([k, v]) => {
