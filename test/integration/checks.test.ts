@@ -3,16 +3,15 @@
 // channel that answers and (fault injection) an undeclared one that is let through, reservations that
 // over-commit a hypervisor vCPU, and the same measured CPU features judged against a profile the
 // guests satisfy and one they do not. ISA masking is real: the run is masked for the NXP S32G3.
-import { describe, expect, it, beforeAll } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { judgeRun } from '../../src/core/common/checks/judge.js';
 import type { CheckResult } from '../../src/core/common/model/check-report.js';
 import type { EcuProfile } from '../../src/core/common/model/profile.js';
 import { validateTopology } from '../../src/core/common/validate/validate-topology.js';
 import { loadProfiles } from '../../src/core/node/profiles.js';
 import { runTopology } from '../../src/core/node/run/runner.js';
-import { CACHE, ensureSetup, liveEmulators, tempRunDir } from './helpers.js';
+import { beforeRealStacks, CACHE, liveEmulators, MIN, tempRunDir } from './helpers.js';
 
-const MIN = 60_000;
 
 const BREAK = `
 apiVersion: nestbed/v1
@@ -61,10 +60,7 @@ const find = (checks: readonly CheckResult[], id: string, guest?: string): Check
 };
 
 describe.sequential('nestbed check (real nested stack): every check passes and fails where it should', () => {
-  beforeAll(async () => {
-    await ensureSetup();
-    expect(await liveEmulators()).toEqual([]);
-  }, 10 * MIN);
+  beforeRealStacks();
 
   it('judges one run built to pass and to break each check', async () => {
     const { profiles } = await loadProfiles();

@@ -3,6 +3,7 @@
 import { tmpdir } from 'node:os';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { beforeAll, expect } from 'vitest';
 import type { ValidTopology } from '../../src/core/common/model/topology.js';
 import { validateTopology } from '../../src/core/common/validate/validate-topology.js';
 import { loadProfiles } from '../../src/core/node/profiles.js';
@@ -11,11 +12,19 @@ import { cacheRoot } from '../../src/core/node/setup/paths.js';
 import { runSetup } from '../../src/core/node/setup/setup.js';
 
 export const CACHE = cacheRoot(process.env);
+export const MIN = 60_000;
 
 let setupDone: Promise<void> | undefined;
 /** Runs `nestbed setup` once per test process (a no-op when the cache is complete). */
 export const ensureSetup = (): Promise<void> =>
   (setupDone ??= runSetup({ cacheRoot: CACHE, check: false, log: (l) => process.stderr.write(`setup: ${l}\n`) }).then(() => undefined));
+
+/** For a suite that boots real stacks: the image set is there and no emulator of ours is running. */
+export const beforeRealStacks = (): void =>
+  beforeAll(async () => {
+    await ensureSetup();
+    expect(await liveEmulators()).toEqual([]);
+  }, 10 * MIN);
 
 export const validTopology = async (text: string): Promise<ValidTopology> => {
   const { profiles } = await loadProfiles();

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { judgeRun } from '../../src/core/common/checks/judge.js';
 import { runEventSchema, type RunEvent } from '../../src/core/common/model/run-events.js';
 import { runResultsSchema } from '../../src/core/common/model/run-results.js';
@@ -11,7 +11,7 @@ import { validateTopology } from '../../src/core/common/validate/validate-topolo
 import { imageFileInspector } from '../../src/core/node/custom-image.js';
 import { loadProfiles } from '../../src/core/node/profiles.js';
 import { runTopology } from '../../src/core/node/run/runner.js';
-import { CACHE, CUSTOM_GUEST, ensureSetup, ISOLATION, liveEmulators, LINUX_AND_RTOS, tempRunDir, TWO_GUESTS, validTopology } from './helpers.js';
+import { beforeRealStacks, CACHE, CUSTOM_GUEST, ISOLATION, liveEmulators, LINUX_AND_RTOS, MIN, tempRunDir, TWO_GUESTS, validTopology } from './helpers.js';
 import type { RunResults } from '../../src/core/common/model/run-results.js';
 
 /** The virtual-time (guest clock) figures of a run that deterministic mode must reproduce. */
@@ -27,13 +27,9 @@ const virtualFigures = (r: RunResults): Record<string, number | undefined> => {
   return out;
 };
 
-const MIN = 60_000;
 
 describe.sequential('nestbed run (real nested stack)', () => {
-  beforeAll(async () => {
-    await ensureSetup();
-    expect(await liveEmulators()).toEqual([]);
-  }, 10 * MIN);
+  beforeRealStacks();
 
   it('boots two guests, streams typed events and records every measurement', async () => {
     const topology = await validTopology(TWO_GUESTS);
