@@ -24,6 +24,9 @@ describe('console demultiplexer', () => {
     expect(demuxLine('1|@{"e":"vmstart","u":4,"g":1}')).toEqual({ kind: 'event', level: 1, name: 'vmstart', data: { u: 4, g: 1 } });
     expect(demuxLine('1|2.1|[   25.5] reboot: Power down')).toEqual({ kind: 'text', level: 2, guest: 1, text: '[   25.5] reboot: Power down' });
     expect(demuxLine('1|2.0|@{"e":"ready","u":1')).toEqual({ kind: 'text', level: 2, guest: 0, text: '@{"e":"ready","u":1' });
+    // an opaque guest (os: custom): event-shaped lines on its route stay text
+    expect(demuxLine('1|2.1|@{"e":"ready","u":1}', (i) => i === 1)).toEqual({ kind: 'text', level: 2, guest: 1, text: '@{"e":"ready","u":1}' });
+    expect(demuxLine('1|@{"e":"ready","u":1}', () => true)).toMatchObject({ kind: 'event', level: 1 });
   });
   it('spots failure markers', () => {
     expect(failureMarker('[ 12.1] Kernel panic - not syncing: sysrq triggered crash')?.reason).toBe('kernel-panic');
@@ -132,7 +135,8 @@ describe('collector with an os: custom guest', () => {
   });
   it('takes its ready marker and exit from L1, and nothing the image prints as an event', () => {
     const c = new RunCollector(t, true);
-    const feed = (line: string, ms: number): void => c.feed(demuxLine(line), ms);
+    // the runner's demultiplexer: guest 1 is opaque (os: custom)
+    const feed = (line: string, ms: number): void => c.feed(demuxLine(line, (i) => t.guests[i]?.os === 'custom'), ms);
     feed('1|@{"e":"vmstart","u":4.5,"g":1}', 1000);
     // the image prints something shaped like an agent event: it must not count
     feed('1|2.1|@{"e":"ready","u":0.1,"mt":1,"ma":1}', 1500);

@@ -450,8 +450,6 @@ export class RunCollector {
     if (line.kind !== 'event') return;
     if (line.level === 2) {
       const g = line.guest !== undefined ? this.guests[line.guest] : undefined;
-      // a custom image speaks no protocol: what looks like an event on its route is console text
-      if (g?.os === 'custom') return;
       if (g) this.iso.guestEventMs.set(g.index, [...(this.iso.guestEventMs.get(g.index) ?? []), tMs]);
       if (g?.os === 'rtos' && RTOS_EVENTS.has(line.name)) this.rtosEvent(g, tMs, line.name, line.data);
       else if (g) this.guestEvent(g, tMs, line.name, line.data);

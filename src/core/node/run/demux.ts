@@ -10,7 +10,9 @@ export type DemuxedLine =
 
 const ROUTE = /^(1\|)(?:2\.(\d{1,2})\|)?/;
 
-export const demuxLine = (raw: string): DemuxedLine => {
+/** `opaque(guest)`: that guest speaks no protocol (an os: custom image), so everything on its route is
+ * console text, including lines shaped like events. */
+export const demuxLine = (raw: string, opaque?: (guest: number) => boolean): DemuxedLine => {
   const line = raw.replace(/\r/g, '');
   let level: Level = 0;
   let guest: number | undefined;
@@ -22,7 +24,7 @@ export const demuxLine = (raw: string): DemuxedLine => {
     rest = line.slice(m[0].length);
   }
   const g = guest !== undefined ? { guest } : {};
-  if (rest.startsWith('@{')) {
+  if (rest.startsWith('@{') && !(guest !== undefined && opaque?.(guest))) {
     try {
       const data = JSON.parse(rest.slice(1)) as unknown;
       if (data && typeof data === 'object' && !Array.isArray(data) && typeof (data as { e?: unknown }).e === 'string') {

@@ -125,7 +125,7 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
   try {
     let customImages: CustomImageRecord[] = [];
     try {
-      if (customDisk) customImages = packCustomImages(t.guests, o.topologyDir ?? (o.topologyFile ? dirname(resolve(o.topologyFile)) : process.cwd()), customDisk);
+      if (customDisk) customImages = packCustomImages(t.guests, o.topologyDir ?? process.cwd(), customDisk);
     } catch (e) {
       throw new InputError(`os: custom image: ${(e as Error).message}`);
     }
@@ -224,6 +224,8 @@ const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
     proc.kill(message);
   };
 
+  // a custom image speaks no protocol: its '@{' lines are console text like the rest
+  const isCustom = (i: number): boolean => t.guests[i]?.os === 'custom';
   const onLine = (stream: 'stdout' | 'stderr', raw: string): void => {
     const tm = now();
     if (stream === 'stderr') {
