@@ -31,15 +31,17 @@ export const validateForRun = async (
   file: string,
   profiles: ReadonlyMap<string, EcuProfile>,
   profileOverride?: string,
-): Promise<{ readonly exit: ExitCode } | { readonly validation: Validation & { valid: NonNullable<Validation['valid']> }; readonly text: string }> => {
+): Promise<{ readonly exit: ExitCode } | { readonly validation: Validation & { valid: NonNullable<Validation['valid']> }; readonly text: string; readonly dir: string }> => {
+  // custom image paths are relative to the topology file: checked here, packed from here by the run
+  const dir = dirname(resolve(io.cwd, file));
   const read = await readSourceFile(resolve(io.cwd, file));
-  const v = read.ok ? validateTopology(read.text, { profiles, files: imageFileInspector(dirname(resolve(io.cwd, file))), ...(profileOverride ? { profileOverride } : {}) }) : unreadableTopology(read.diagnostic);
+  const v = read.ok ? validateTopology(read.text, { profiles, files: imageFileInspector(dir), ...(profileOverride ? { profileOverride } : {}) }) : unreadableTopology(read.diagnostic);
   if (!v.valid || !read.ok) {
     for (const d of v.diagnostics.filter((x) => x.severity === 'error').slice(0, 20)) io.stderr.write(`${file}:${d.line}:${d.column}: error ${d.code}: ${d.message}\n`);
     io.stderr.write(`${file}: static validation failed; nothing was run (see "nestbed validate ${file}")\n`);
     return { exit: v.malformed ? ExitCode.InvalidInput : ExitCode.CheckFailed };
   }
-  return { validation: v as Validation & { valid: NonNullable<Validation['valid']> }, text: read.text };
+  return { validation: v as Validation & { valid: NonNullable<Validation['valid']> }, text: read.text, dir };
 };
 
 /** One stderr line per stage/failure/state event ("[  12.3 s] message"). */

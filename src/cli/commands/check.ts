@@ -46,7 +46,7 @@ export const checkCommand: CommandSpec = {
     const timeoutS = timeoutSeconds(options['timeout'], 900);
     const checked = await validateForRun(io, file, profiles, profileOverride);
     if ('exit' in checked) return checked.exit;
-    const { validation: v, text: topologyText } = checked;
+    const { validation: v, text: topologyText, dir } = checked;
     const quiet = options['quiet'] === true;
     const verbose = options['verbose'] === true;
     const timing = (options['timing'] as 'fast' | 'deterministic' | undefined) ?? 'deterministic';
@@ -56,6 +56,7 @@ export const checkCommand: CommandSpec = {
       topology: v.valid,
       topologyText,
       topologyFile: file,
+      topologyDir: dir,
       ...(v.profile ? { profile: v.profile } : {}),
       outDir,
       cacheRoot: cacheRoot(io.env),

@@ -27,7 +27,7 @@ export const runCommand: CommandSpec = {
     const catalog = await loadProfiles();
     const checked = await validateForRun(io, file, catalog.profiles);
     if ('exit' in checked) return checked.exit;
-    const { validation: v, text } = checked;
+    const { validation: v, text, dir } = checked;
     const topology = v.valid;
     const outDir = runDirFor(io, topology.name, options.out as string | undefined);
     const quiet = options.quiet === true;
@@ -36,6 +36,7 @@ export const runCommand: CommandSpec = {
       topology,
       topologyText: text,
       topologyFile: file,
+      topologyDir: dir,
       ...(v.profile ? { profile: v.profile } : {}),
       outDir,
       cacheRoot: cacheRoot(io.env),

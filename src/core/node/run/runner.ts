@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { InfrastructureError, InputError } from '../../common/model/errors.js';
 import type { EcuProfile } from '../../common/model/profile.js';
 import type { RunEvent, RunState, EventSource } from '../../common/model/run-events.js';
@@ -31,8 +31,8 @@ export interface RunOptions {
   /** Source text of the topology (copied into the run directory and hashed). */
   readonly topologyText?: string;
   readonly topologyFile?: string;
-  /** Base of relative `os: custom` image paths (default: the topology file's directory, else the
-   * working directory). */
+  /** Base of relative `os: custom` image paths, the directory validation checked them in (default:
+   * the working directory). */
   readonly topologyDir?: string;
   /** The ECU profile judged against: the emulated CPU hides what it lacks where a CPU-model switch
    * allows (ISA masking, src/core/node/stack/plan.ts cpuMaskFor). */
@@ -236,9 +236,7 @@ const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
       if (/^qemu-system-aarch64: (?!warning)/.test(line)) fail('vmm-error', `host emulator: ${line}`);
       return;
     }
-    let d = demuxLine(raw);
-    // a custom image speaks no protocol: its '@{' lines are console text like the rest
-    if (d.kind === 'event' && d.level === 2 && t.guests[d.guest ?? -1]?.os === 'custom') d = { kind: 'text', level: 2, guest: d.guest!, text: raw.replace(/\r/g, '').replace(/^(?:1\|)?2\.\d+\|/, '') };
+    const d = demuxLine(raw, isCustom);
     const guest = collector.guestName(d.guest);
     const key = srcKey(d.level, guest);
     const shown = d.kind === 'text' ? d.text : raw.replace(/\r/g, '').replace(/^(?:1\|)?(?:2\.\d+\|)?/, '');
