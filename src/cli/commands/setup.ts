@@ -21,7 +21,7 @@ export const setupCommand: CommandSpec = {
     const report = await runSetup({ cacheRoot: cacheRoot(io.env), check: args.options.check === true, log, signal: io.signal });
     if (args.options.format === 'json') {
       io.stdout.write(
-        `${JSON.stringify({ ok: report.ok, cache: cacheRoot(io.env), hostQemu: report.hostQemu ?? null, actions: report.actions, problems: report.problems, ms: report.ms, artifacts: report.manifest?.artifacts ?? {} }, null, 2)}\n`,
+        `${JSON.stringify({ ok: report.ok, cache: cacheRoot(io.env), hostQemu: report.hostQemu ?? null, actions: report.actions, problems: report.problems, warnings: report.warnings, perCoreQemu: report.manifest?.perCoreQemu ?? null, ms: report.ms, artifacts: report.manifest?.artifacts ?? {} }, null, 2)}\n`,
       );
     } else if (!quiet) {
       io.stderr.write(`setup: ${report.ok ? 'ready' : 'NOT ready'} (${(report.ms / 1000).toFixed(1)} s)\n`);

@@ -120,6 +120,7 @@ export const rtosGuestResultSchema = z.strictObject({
       deadlineMisses: z.number().int(),
       timerLatencyMaxNs: z.number(),
       timerLatencyP99Ns: z.number(),
+      timerLatencyMinNs: z.number().optional(),
       stackMaxBytes: z.number().int(),
       stolenNs: z.number(),
       memTotalKiB: kib,
@@ -337,6 +338,14 @@ export const runResultsSchema = z.strictObject({
   stages: z.array(z.strictObject({ name: z.string(), atMs: ms, message: z.string() })),
   host: z.strictObject({
     qemu: z.strictObject({ path: z.string(), version: z.string() }),
+    /** Deterministic timing: one virtual clock per emulated core (the per-core-time emulator,
+     * `quantum` instructions per round), or one shared clock and why. */
+    clock: z
+      .union([
+        z.strictObject({ perCore: z.literal(true), quantum: z.number().int().positive() }),
+        z.strictObject({ perCore: z.literal(false), reason: z.string() }),
+      ])
+      .optional(),
     cpuPreset: z.string(),
     cpuArg: z.string(),
     /** ISA masking for the ECU profile (src/core/node/stack/plan.ts cpuMaskFor): the CPU-model

@@ -15,6 +15,8 @@ export interface ToolOptions {
   readonly signal?: AbortSignal;
   /** Keep stdout as a Buffer (binary); default true, capped at maxStdoutBytes. */
   readonly maxStdoutBytes?: number;
+  /** Each complete stdout line as it arrives (progress of long builds). */
+  readonly onLine?: (line: string) => void;
 }
 
 export interface ToolResult {
@@ -55,9 +57,15 @@ export const runTool = (name: string, argv: readonly string[], opts: ToolOptions
     const out: Buffer[] = [];
     let outLen = 0;
     let err = '';
+    let partial = '';
     child.stdout.on('data', (b: Buffer) => {
       if (outLen < max) out.push(b);
       outLen += b.length;
+      if (opts.onLine) {
+        const lines = (partial + b.toString('utf8')).split('\n');
+        partial = lines.pop() ?? '';
+        for (const l of lines) opts.onLine(l);
+      }
     });
     child.stderr.on('data', (b: Buffer) => {
       err = (err + b.toString('utf8')).slice(-8192);

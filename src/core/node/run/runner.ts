@@ -25,6 +25,7 @@ import { demuxLine, failureMarker, warningMarker } from './demux.js';
 import { checkMemory, cpuMaskFor, planStack, type StackPlan } from '../stack/plan.js';
 import { orchestrated, type PhasePlan } from '../stack/channels.js';
 import { channelResults, isolationResults } from './isolation.js';
+import { chooseEmulator, type EmulatorChoice } from './emulator.js';
 
 export interface RunOptions {
   readonly topology: ValidTopology;
@@ -93,6 +94,7 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
       throw new InfrastructureError(`guest artifact ${name} is missing or does not match its SHA-256 in ${paths.manifest}`, 'run "nestbed setup" to rebuild the image set');
     }
   }
+  const emulator = await chooseEmulator(timing, qemu, manifest, paths.emulator);
   const l0a = manifest.artifacts[rt ? 'l0-rt' : 'l0'];
   const l1a = manifest.artifacts[rt ? 'l1-rt' : 'l1'];
   const imageA = manifest.artifacts.Image;
@@ -138,14 +140,15 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
       ...(phases ? { phases } : {}),
       kernel: join(paths.images, imageA.file),
       initrd: join(paths.images, l0a.file),
-      qemu: qemu.path,
+      qemu: emulator.path,
+      ...(emulator.icount ? { icount: emulator.icount } : {}),
       ...(customDisk ? { customDisk } : {}),
       cpuMask: cpuMaskFor(t.host.cpu, o.profile?.cpu.features),
       ...(o.testHooks?.leakUndeclared ? { channelHooks: { leakUndeclared: true } } : {}),
     });
 
     await mkdir(o.outDir, { recursive: true });
-    return await runStack(o, { t, timing, deterministic, paths, qemu, manifest, rt, used, plan, phases, orch, phaseS, rtosRunMs, runDir: o.outDir, customImages });
+    return await runStack(o, { t, timing, deterministic, paths, emulator, manifest, rt, used, plan, phases, orch, phaseS, rtosRunMs, runDir: o.outDir, customImages });
   } finally {
     if (customTmp) await rm(customTmp, { recursive: true, force: true });
   }
@@ -156,7 +159,7 @@ interface Prepared {
   readonly timing: 'fast' | 'deterministic';
   readonly deterministic: boolean;
   readonly paths: ReturnType<typeof cachePaths>;
-  readonly qemu: NonNullable<Awaited<ReturnType<typeof findHostQemu>>>;
+  readonly emulator: EmulatorChoice;
   readonly manifest: Manifest;
   readonly rt: boolean;
   readonly used: readonly string[];
@@ -170,7 +173,7 @@ interface Prepared {
 }
 
 const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
-  const { t, timing, deterministic, paths, qemu, manifest, rt, used, plan, phases, orch, phaseS, rtosRunMs, runDir, customImages } = p;
+  const { t, timing, deterministic, paths, emulator, manifest, rt, used, plan, phases, orch, phaseS, rtosRunMs, runDir, customImages } = p;
   const proc = new SupervisedProcess('L0 emulator', plan.argv, { onLine: (s, l) => onLine(s, l) });
   await writeFile(join(runDir, 'command-line.json'), `${JSON.stringify({ argv: proc.effectiveArgv, qemuArgv: plan.argv, kernelCmdline: plan.cmdline, note: 'L1 and L2 command lines are built by guest/init.sh from the nb_* words; they are echoed in the console logs' }, null, 2)}\n`);
   await copyFile(paths.manifest, join(runDir, 'manifest.json'));
@@ -381,7 +384,8 @@ const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
     ...(r.allReadyMs !== undefined ? { allReadyMs: r.allReadyMs } : {}),
     stages,
     host: {
-      qemu: { path: qemu.path, version: qemu.version },
+      qemu: { path: emulator.path, version: emulator.version },
+      ...(deterministic ? { clock: emulator.perCore ? { perCore: true, quantum: emulator.quantum ?? 0 } : { perCore: false, reason: emulator.warning ?? '' } } : {}),
       cpuPreset: t.host.cpu,
       cpuArg: plan.cpuArg,
       ...(o.profile ? { cpuMask: { profile: o.profile.id, switches: [...plan.cpuMask.switches], hides: [...plan.cpuMask.hides] } } : {}),
@@ -409,7 +413,7 @@ const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
         },
       };
     }),
-    warnings: r.warnings,
+    warnings: [...(emulator.warning ? [emulator.warning] : []), ...r.warnings],
     channels: channelResults(t, plan.channels, r.iso, failure ? (failure.reason === 'cancelled' ? 'cancelled' : 'failed') : 'ok'),
     ...(phases
       ? { isolation: isolationResults({ topology: t, phases, rec: r.iso, timeBase: deterministic ? 'virtual (icount)' : 'guest counter (follows the host clock: indicative)', endMs: now(), ...(victimExit ? { victimExit } : {}) }) }

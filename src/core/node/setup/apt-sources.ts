@@ -51,13 +51,13 @@ export const mainArchive = (sources: readonly DebianSource[], codename: string):
   sources.find((s) => s.suites.includes(codename) && s.uris.length > 0);
 
 /** Renders a deb822 stanza for the given suites using the main archive's URI and key. */
-export const renderSources = (main: DebianSource, suites: readonly string[], architectures: readonly string[]): string =>
+export const renderSources = (main: DebianSource, suites: readonly string[], architectures: readonly string[], types: 'deb' | 'deb-src' = 'deb'): string =>
   [
-    'Types: deb',
+    `Types: ${types}`,
     `URIs: ${main.uris[0] ?? ''}`,
     `Suites: ${suites.join(' ')}`,
     'Components: main',
-    `Architectures: ${architectures.join(' ')}`,
+    ...(architectures.length > 0 ? [`Architectures: ${architectures.join(' ')}`] : []),
     `Signed-By: ${main.signedBy ?? '/usr/share/keyrings/debian-archive-keyring.gpg'}`,
     '',
   ].join('\n');

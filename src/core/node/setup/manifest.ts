@@ -23,6 +23,24 @@ export const artifactSchema = z.strictObject({
   description: z.string(),
 });
 
+/** The per-core-time emulator (src/core/node/setup/per-core-qemu.ts), or why it could not be built. */
+export const perCoreQemuSchema = z.discriminatedUnion('status', [
+  z.strictObject({
+    status: z.literal('built'),
+    key: z.string(),
+    file: z.string(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    size: z.number().int().nonnegative(),
+    /** The Debian source package built (same version as the host emulator). */
+    source: z.strictObject({ package: z.string(), version: z.string(), file: z.string(), sha256: z.string() }),
+    patchSha256: z.string(),
+    configure: z.array(z.string()),
+    version: z.string(),
+    buildMs: z.number(),
+  }),
+  z.strictObject({ status: z.literal('unavailable'), key: z.string(), reason: z.string() }),
+]);
+
 export const manifestSchema = z.strictObject({
   manifestVersion: z.literal(MANIFEST_VERSION),
   /** Hash of the build recipe (recipe version + guest/init.sh): a change rebuilds the artifacts. */
@@ -35,10 +53,12 @@ export const manifestSchema = z.strictObject({
   artifacts: z.record(z.string(), artifactSchema),
   /** How the rtos image (artifact "rtos") was built: cross compiler and input recipe hash. */
   rtos: z.strictObject({ gcc: z.string(), version: z.string(), recipe: z.string() }).optional(),
+  perCoreQemu: perCoreQemuSchema.optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 export type DebEntry = z.infer<typeof debEntrySchema>;
 export type Artifact = z.infer<typeof artifactSchema>;
+export type PerCoreQemu = z.infer<typeof perCoreQemuSchema>;
 
 export const sha256File = (path: string): Promise<string> =>
   new Promise((resolve, reject) => {

@@ -16,6 +16,9 @@ export interface CachePaths {
   /** Scratch space for extraction while building; removed afterwards. */
   readonly staging: string;
   readonly manifest: string;
+  /** The per-core-time emulator build: source tarballs, the built binaries, deb-src apt state. */
+  readonly emulator: string;
+  readonly aptSource: string;
 }
 
 export const cacheRoot = (env: NodeJS.ProcessEnv): string => {
@@ -32,4 +35,6 @@ export const cachePaths = (root: string): CachePaths => ({
   images: join(root, 'images'),
   staging: join(root, 'staging'),
   manifest: join(root, 'manifest.json'),
+  emulator: join(root, 'emulator'),
+  aptSource: join(root, 'apt-source'),
 });

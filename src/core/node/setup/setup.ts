@@ -6,7 +6,8 @@ import { aptUpdate, guestAptConfig, readOsRelease, systemArchive } from './apt.j
 import { buildArtifacts, DIRECT_PACKAGES, downloadDebs, KERNEL_ABI, recipeHash, recordDebs, resolvePackageSpecs, verifyArtifacts, verifyDebs } from './guest-image.js';
 import { ensureCrossCompiler } from './cross-compiler.js';
 import { ensureHostQemu, type HostQemu } from './host-qemu.js';
-import { readManifest, writeManifest, type Manifest } from './manifest.js';
+import { readManifest, writeManifest, type Manifest, type PerCoreQemu } from './manifest.js';
+import { ensurePerCoreQemu, perCoreKey, verifyPerCoreQemu } from './per-core-qemu.js';
 import { cachePaths, type CachePaths } from './paths.js';
 
 export interface SetupOptions {
@@ -22,6 +23,8 @@ export interface SetupReport {
   readonly manifest?: Manifest;
   readonly actions: readonly string[];
   readonly problems: readonly string[];
+  /** What works but is degraded (e.g. the per-core-time emulator could not be built). */
+  readonly warnings: readonly string[];
   readonly ms: number;
 }
 
@@ -59,16 +62,38 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
     problems.push(e instanceof Error ? e.message : String(e));
   }
   const state = await inspectCache(paths);
+  const perCoreProblem = hostQemu ? await verifyPerCoreQemu(paths.emulator, state.manifest?.perCoreQemu, await perCoreKey(hostQemu)) : undefined;
+  const warnings: string[] = [];
+  const recordedPerCore = state.manifest?.perCoreQemu;
+  if (recordedPerCore?.status === 'unavailable' && !perCoreProblem) warnings.push(`per-core-time emulator unavailable: ${recordedPerCore.reason}`);
   if (opts.check) {
-    problems.push(...state.problems);
+    problems.push(...state.problems, ...(perCoreProblem ? [perCoreProblem] : []));
     for (const p of problems) log(`problem: ${p}`);
+    for (const w of warnings) log(`warning: ${w}`);
     if (problems.length === 0) log('everything is in place');
-    return { ok: problems.length === 0, ...(hostQemu ? { hostQemu } : {}), ...(state.manifest ? { manifest: state.manifest } : {}), actions, problems, ms: Date.now() - started };
+    return { ok: problems.length === 0, ...(hostQemu ? { hostQemu } : {}), ...(state.manifest ? { manifest: state.manifest } : {}), actions, problems, warnings, ms: Date.now() - started };
   }
   if (!hostQemu) throw new InfrastructureError('host emulator unavailable');
+  const perCore = async (): Promise<PerCoreQemu> => {
+    if (!perCoreProblem && recordedPerCore) return recordedPerCore;
+    log(`per-core-time emulator: ${perCoreProblem ?? 'building'}`);
+    const t = Date.now();
+    const r = await ensurePerCoreQemu({ root: paths.emulator, aptHost: paths.aptHost, aptSource: paths.aptSource, log, ...(opts.signal ? { signal: opts.signal } : {}) }, hostQemu, recordedPerCore);
+    if (r.status === 'built') {
+      actions.push('built the per-core-time emulator');
+      log(`per-core-time emulator: ${r.file} (${r.version}; ${((Date.now() - t) / 1000).toFixed(0)} s)`);
+    } else warnings.push(`per-core-time emulator unavailable: ${r.reason}`);
+    return r;
+  };
   if (state.problems.length === 0 && state.manifest) {
-    log('guest image set verified (SHA-256), nothing to do');
-    return { ok: true, hostQemu, manifest: state.manifest, actions, problems, ms: Date.now() - started };
+    if (!perCoreProblem) {
+      log('guest image set and per-core-time emulator verified (SHA-256), nothing to do');
+      return { ok: true, hostQemu, manifest: state.manifest, actions, problems, warnings, ms: Date.now() - started };
+    }
+    const manifest: Manifest = { ...state.manifest, perCoreQemu: await perCore() };
+    await writeManifest(paths.manifest, manifest);
+    log(`manifest written: ${paths.manifest}`);
+    return { ok: true, hostQemu, manifest, actions, problems, warnings, ms: Date.now() - started };
   }
   for (const p of state.problems) log(`repairing: ${p}`);
   await mkdir(paths.debs, { recursive: true });
@@ -123,8 +148,9 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
     debs,
     artifacts,
     rtos,
+    perCoreQemu: await perCore(),
   };
   await writeManifest(paths.manifest, manifest);
   log(`manifest written: ${paths.manifest}`);
-  return { ok: true, hostQemu, manifest, actions, problems, ms: Date.now() - started };
+  return { ok: true, hostQemu, manifest, actions, problems, warnings, ms: Date.now() - started };
 };

@@ -234,6 +234,8 @@ export const guestSpecWord = (t: ValidTopology, g: Guest, i: number, timing: 'fa
  * virtual time, not from the host clock.
  */
 export const DETERMINISTIC_ARGS = ['-icount', 'shift=0,sleep=off', '-seed', '1', '-rtc', 'base=2025-01-01T00:00:00,clock=vm'] as const;
+/** DETERMINISTIC_ARGS with another -icount value (per-core time: "shift=0,sleep=off,quantum=Q"). */
+export const deterministicArgs = (icount: string | undefined): string[] => DETERMINISTIC_ARGS.map((a, i) => (i === 1 && icount !== undefined ? icount : a));
 
 export interface StackOptions {
   readonly timing: 'fast' | 'deterministic';
@@ -251,6 +253,8 @@ export interface StackOptions {
   readonly kernel: string;
   readonly initrd: string;
   readonly qemu: string;
+  /** The -icount value in deterministic timing (default DETERMINISTIC_ARGS': one shared clock). */
+  readonly icount?: string;
   /** The archive of the `os: custom` guests' files (src/core/node/custom-image.ts), given to L0 as a
    * read-only virtio-blk disk that L0 hands on to L1. */
   readonly customDisk?: string;
@@ -328,7 +332,7 @@ export const planStack = (t: ValidTopology, o: StackOptions): StackPlan => {
     '-cpu', ca,
     '-smp', String(t.host.cores),
     '-m', String(t.host.memoryMiB),
-    ...(o.timing === 'deterministic' ? DETERMINISTIC_ARGS : []),
+    ...(o.timing === 'deterministic' ? deterministicArgs(o.icount) : []),
     '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-net', 'none',
     '-serial', 'stdio',
     ...(custom.length > 0 && o.customDisk !== undefined
