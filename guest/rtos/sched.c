@@ -68,7 +68,7 @@ struct cpu {
     u64 stolen_pending;        /* stolen time seen by the running job's loop since tl */
     u64 stolen_total;
     u32 burst;                 /* releases made by the current interrupt */
-    u64 irqs, lat_max;
+    u64 irqs, lat_max, lat_min, irqs_timed;
     u32 lat_hist[LAT_BUCKETS];
     u64 next_event;            /* programmed timer compare value, ~0 = disarmed */
     /* vCPU 0 only */
@@ -343,6 +343,7 @@ static void dispatch(struct cpu *c) {
 
 static void lat_record(struct cpu *c, u64 lat) {
     if (lat > c->lat_max) c->lat_max = lat;
+    if (c->irqs_timed++ == 0 || lat < c->lat_min) c->lat_min = lat;
     c->lat_hist[lat_index(ticks_to_ns(lat))]++;
 }
 
@@ -614,12 +615,13 @@ void background_loop(void) {
     for (u32 i = 0; i < prm.ntasks; i++) emit_task(&tasks[i]);
     if (prm.hist)
         for (u32 i = 0; i < prm.ntasks; i++) emit_hist(&tasks[i]);
-    u64 done, miss, lat_max = 0, st = 0, n = 0, stolen = 0;
+    u64 done, miss, lat_max = 0, lat_min = ~0ull, st = 0, n = 0, stolen = 0;
     u32 merged[LAT_BUCKETS];
     for (u32 b = 0; b < LAT_BUCKETS; b++) merged[b] = 0;
     totals(&done, &miss);
     for (u32 i = 0; i < ncpu; i++) {
         if (cpus[i].lat_max > lat_max) lat_max = cpus[i].lat_max;
+        if (cpus[i].irqs_timed && cpus[i].lat_min < lat_min) lat_min = cpus[i].lat_min;
         for (u32 b = 0; b < LAT_BUCKETS; b++) { merged[b] += cpus[i].lat_hist[b]; n += cpus[i].lat_hist[b]; }
         stolen += cpus[i].stolen_total;
         u64 s = stack_used(i);
@@ -638,6 +640,8 @@ void background_loop(void) {
     ln_u64(&l, "m", miss);
     ln_u64(&l, "lx", lx);
     ln_u64(&l, "lp", lp);
+    /* the floor: the fastest timer delivery seen (the platform's interrupt path undisturbed) */
+    ln_u64(&l, "ln", lat_min == ~0ull ? 0 : ticks_to_ns(lat_min));
     ln_u64(&l, "st", st);
     ln_u64(&l, "sl", ticks_to_ns(stolen));
     ln_u64(&l, "mt", mem_kib);

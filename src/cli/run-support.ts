@@ -10,8 +10,6 @@ import { unreadableTopology, validateTopology, type Validation } from '../core/c
 import { readSourceFile } from '../core/node/source-file.js';
 import type { CommandIO } from './command.js';
 
-/** Length of the idle and the stress window of the isolation probes, s of L1 time. */
-export const ISOLATION_PHASE_S = 4;
 
 const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
 

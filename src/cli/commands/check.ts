@@ -2,10 +2,11 @@
 // ECU profile and the topology's budgets. The verdict command for CI.
 import { join, relative } from 'node:path';
 import { judgeRun } from '../../core/common/checks/judge.js';
+import { isolationPhaseSeconds } from '../../core/common/analysis/phases.js';
 import { ExitCode } from '../../core/common/model/exit-code.js';
 import { TIMING_MODES, type ValidTopology } from '../../core/common/model/topology.js';
 import { formatCheckHtml } from '../../core/common/report/check-html.js';
-import { formatCheckJunit, formatCheckSarif, formatCheckText } from '../../core/common/report/check-formats.js';
+import { formatCheckJunit, formatCheckSarif, formatCheckText, summaryText } from '../../core/common/report/check-formats.js';
 import { writeFileAtomic } from '../../core/node/fs-atomic.js';
 import { loadProfiles } from '../../core/node/profiles.js';
 import { runTopology } from '../../core/node/run/runner.js';
@@ -14,7 +15,7 @@ import { commonOptions, type CommandSpec } from '../command.js';
 import { emit, formatOption, outputFileOption, profileOption } from '../output.js';
 import { toolVersion } from '../version.js';
 import { unknownProfile } from './profiles.js';
-import { ISOLATION_PHASE_S, runDirFor, stageLines, timeoutSeconds, validateForRun } from '../run-support.js';
+import { runDirFor, stageLines, timeoutSeconds, validateForRun } from '../run-support.js';
 
 const FORMATS = ['text', 'json', 'junit', 'sarif', 'html'] as const;
 type Format = (typeof FORMATS)[number];
@@ -35,6 +36,7 @@ export const checkCommand: CommandSpec = {
     timing: { type: 'string', choices: [...TIMING_MODES], description: 'deterministic (default for verdicts: virtual time) or fast (wall clock, indicative).', valueName: 'mode' },
     timeout: { type: 'string', description: 'Hard bound for the run, seconds (default 900).', valueName: 's' },
     out: { type: 'string', description: 'Run directory (default: runs/<name>-<time>); report.html is written there too.', valueName: 'dir' },
+    strict: { type: 'boolean', description: 'Count inconclusive verdicts (the emulated platform\'s floor above a budget) as failures.' },
     'no-isolation': { type: 'boolean', description: 'Skip the isolation probes (channel probes, idle vs stress, out-of-RAM read, a QM guest panicked mid-run).' },
     ...commonOptions,
   },
@@ -62,7 +64,7 @@ export const checkCommand: CommandSpec = {
       cacheRoot: cacheRoot(io.env),
       timing,
       timeoutS,
-      ...(options['no-isolation'] ? {} : { isolation: { idleS: ISOLATION_PHASE_S, stressS: ISOLATION_PHASE_S, spatial: true, ...(victim ? { faultGuest: victim } : {}) } }),
+      ...(options['no-isolation'] ? {} : { isolation: { idleS: isolationPhaseSeconds(v.valid), stressS: isolationPhaseSeconds(v.valid), spatial: true, ...(victim ? { faultGuest: victim } : {}) } }),
       signal: io.signal,
       onEvent: stageLines(io, quiet, verbose),
     });
@@ -86,6 +88,7 @@ export const checkCommand: CommandSpec = {
       command: 'check',
       file,
       runDir: shown,
+      strict: options['strict'] === true,
     });
     // The HTML report always lands in the run directory, for people; --format picks stdout's.
     await writeFileAtomic(join(runDir, 'report.html'), formatCheckHtml(report, results));
@@ -98,7 +101,7 @@ export const checkCommand: CommandSpec = {
       : format === 'html' ? formatCheckHtml(report, results)
       : formatCheckText(report);
     await emit(io, text, options['output-file'] as string | undefined);
-    if (!quiet) io.stderr.write(`${report.success ? 'check passed' : 'check FAILED'}: ${report.summary.pass} pass, ${report.summary.fail} fail, ${report.summary.warn} warn, ${report.summary.skipped} skipped; ${shown}/report.html\n`);
+    if (!quiet) io.stderr.write(`${report.success ? 'check passed' : 'check FAILED'}: ${summaryText(report)}; ${shown}/report.html\n`);
     return report.success ? ExitCode.Ok : ExitCode.CheckFailed;
   },
 };

@@ -18,7 +18,13 @@ export const reportCommand: CommandSpec = {
   name: 'report',
   summary: 'Judge a finished run directory against the ECU profile and budgets; render text, json, junit, sarif or a self-contained html report.',
   positionals: ['<run-dir>'],
-  options: { format: formatOption(FORMATS), 'output-file': outputFileOption, profile: profileOption, ...commonOptions },
+  options: {
+    format: formatOption(FORMATS),
+    'output-file': outputFileOption,
+    profile: profileOption,
+    strict: { type: 'boolean', description: 'Count inconclusive verdicts as failures.' },
+    ...commonOptions,
+  },
   run: async ({ positionals, options }, io) => {
     const { profiles } = await loadProfiles();
     const profileOverride = options['profile'] as string | undefined;
@@ -31,6 +37,7 @@ export const reportCommand: CommandSpec = {
       profile: v.profile,
       results: run.results,
       schedulability: v.schedulability,
+      strict: options['strict'] === true,
       diagnostics: v.diagnostics,
       toolVersion: toolVersion(),
       command: 'report',

@@ -1,12 +1,13 @@
 // `nestbed run <topology>`: boot the topology on the nested stack, write a run directory.
 import { relative } from 'node:path';
+import { isolationPhaseSeconds, JOBS_PER_WINDOW, MAX_PHASE_S, MIN_PHASE_S } from '../../core/common/analysis/phases.js';
 import { ExitCode } from '../../core/common/model/exit-code.js';
 import { TIMING_MODES } from '../../core/common/model/topology.js';
 import { loadProfiles } from '../../core/node/profiles.js';
 import { runTopology } from '../../core/node/run/runner.js';
 import { cacheRoot } from '../../core/node/setup/paths.js';
 import { commonOptions, type CommandSpec } from '../command.js';
-import { ISOLATION_PHASE_S, runDirFor, stageLines, timeoutSeconds, validateForRun } from '../run-support.js';
+import { runDirFor, stageLines, timeoutSeconds, validateForRun } from '../run-support.js';
 
 export const runCommand: CommandSpec = {
   name: 'run',
@@ -18,7 +19,7 @@ export const runCommand: CommandSpec = {
     timing: { type: 'string', choices: [...TIMING_MODES], description: 'fast: MTTCG wall clock; deterministic: -icount shift=0,sleep=off with a fixed RNG seed and RTC (virtual time, reproducible). Overrides host.timing.', valueName: 'mode' },
     timeout: { type: 'string', description: 'Hard bound for the whole run, seconds (default 600).', valueName: 's' },
     format: { type: 'string', choices: ['text', 'json'], description: 'stdout: the run directory (text) or results.json (json).', valueName: 'fmt' },
-    isolation: { type: 'boolean', description: `Isolation probes once every guest is ready: channel probes, then ${ISOLATION_PHASE_S} s with the QM guests idle and ${ISOLATION_PHASE_S} s under their declared stress (the safety guest's latency in both, results.json isolation.interference).` },
+    isolation: { type: 'boolean', description: `Isolation probes once every guest is ready: channel probes, then the QM guests idle and under their declared stress, each window long enough for ${JOBS_PER_WINDOW} safety jobs (${MIN_PHASE_S}–${MAX_PHASE_S} s) (the safety guest's latency in both, results.json isolation.interference).` },
     'inject-panic': { type: 'string', description: 'Test hook: panic this Linux guest mid-run (after every guest is ready and the phases); the run goes on and records what the others did (results.json isolation.fault).', valueName: 'guest' },
   },
   run: async ({ positionals, options }, io) => {
@@ -45,8 +46,8 @@ export const runCommand: CommandSpec = {
       ...(options.isolation === true || typeof options['inject-panic'] === 'string'
         ? {
             isolation: {
-              idleS: options.isolation === true ? ISOLATION_PHASE_S : 0,
-              stressS: options.isolation === true ? ISOLATION_PHASE_S : 0,
+              idleS: options.isolation === true ? isolationPhaseSeconds(v.valid) : 0,
+              stressS: options.isolation === true ? isolationPhaseSeconds(v.valid) : 0,
               ...(typeof options['inject-panic'] === 'string' ? { faultGuest: options['inject-panic'] } : {}),
             },
           }

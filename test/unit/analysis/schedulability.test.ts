@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   analyseSchedulability,
   responseTime,
+  responseTimeTerms,
   sbf,
   supplyForGuestVcpu,
   tbf,
@@ -339,6 +340,7 @@ describe('analyseSchedulability', () => {
         guest: 'safety',
         vcpu: 0,
         supply: { kind: 'server', periodUs: 1000, budgetUs: 800 },
+        interruptPathUs: 0,
         tasks: [
           { name: 'brake-monitor', priority: 90, periodUs: 1000, wcetUs: 100, deadlineUs: 1000, responseTimeUs: 500, schedulable: true, slackUs: 500 },
           { name: 'torque-arbiter', priority: 80, periodUs: 5000, wcetUs: 600, deadlineUs: 4000, responseTimeUs: 1200, schedulable: true, slackUs: 2800 },
@@ -677,6 +679,51 @@ describe('properties of analyseSchedulability', () => {
         });
       }),
       RUNS,
+    );
+  });
+});
+
+describe('responseTime — platform interrupt path J (release jitter + J per release)', () => {
+  // docs/schedulability.md, "Platform overhead", worked example: dedicated vCPU, J = 5 µs
+  //   τ1 C=100 T=1000; τ2 C=600 T=5000 D=4000; τ3 C=50 T=10000 (priority order)
+  const t1 = { periodUs: 1000, wcetUs: 100 };
+  const t2 = { periodUs: 5000, wcetUs: 600 };
+  const t3 = { periodUs: 10000, wcetUs: 50 };
+  const j = (interruptPathUs: number, lower: { periodUs: number }[] = []) => ({ interruptPathUs, lower });
+  it('R = J + w, w = C + Σ_hp ⌈(w+J)/T⌉(C+J) + Σ_lp ⌈(w+J)/T⌉·J: the worked example, exactly', () => {
+    expect(responseTime({ wcetUs: 100, deadlineUs: 1000 }, [], { kind: 'dedicated' }, j(5, [t2, t3]))).toBe(115);
+    expect(responseTime({ wcetUs: 600, deadlineUs: 4000 }, [t1], { kind: 'dedicated' }, j(5, [t3]))).toBe(715);
+    expect(responseTime({ wcetUs: 50, deadlineUs: 10000 }, [t1, t2], { kind: 'dedicated' }, j(5))).toBe(765);
+  });
+  it('J = 0 is the classic analysis, on every supply', () => {
+    for (const supply of [{ kind: 'dedicated' as const }, { kind: 'server' as const, periodUs: 1000, budgetUs: 800 }]) {
+      expect(responseTime({ wcetUs: 600, deadlineUs: 4000 }, [t1], supply, j(0, [t3]))).toBe(responseTime({ wcetUs: 600, deadlineUs: 4000 }, [t1], supply));
+    }
+  });
+  it('a large J pushes the bound past the deadline (null), while responseTimeTerms still reports it', () => {
+    expect(responseTime({ wcetUs: 100, deadlineUs: 1000 }, [], { kind: 'dedicated' }, j(900))).toBe(1000);
+    expect(responseTime({ wcetUs: 100, deadlineUs: 1000 }, [], { kind: 'dedicated' }, j(901))).toBeNull();
+    expect(responseTimeTerms({ wcetUs: 100 }, [], { kind: 'dedicated' }, j(901), 1e9)).toEqual({ responseTimeUs: 1001, executionUs: 100, interferenceUs: 0, platformUs: 901, supplyDelayUs: 0 });
+  });
+  it('the terms add up to the response time (dedicated) and name the server blackout', () => {
+    const d = responseTimeTerms({ wcetUs: 600 }, [t1], { kind: 'dedicated' }, j(5, [t3]), 1e9)!;
+    expect(d).toEqual({ responseTimeUs: 715, executionUs: 600, interferenceUs: 100, platformUs: 15, supplyDelayUs: 0 });
+    expect(d.executionUs + d.interferenceUs + d.platformUs + d.supplyDelayUs).toBe(d.responseTimeUs);
+    const s = responseTimeTerms({ wcetUs: 600 }, [t1], { kind: 'server', periodUs: 1000, budgetUs: 800 }, j(5, [t3]), 1e9)!;
+    expect(s.executionUs + s.interferenceUs + s.platformUs + s.supplyDelayUs).toBe(s.responseTimeUs);
+    expect(s.supplyDelayUs).toBeGreaterThan(0);
+  });
+  it('property: for any task set the bound with J ≥ the bound without, and grows with J', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 50 }), (c, hpC, jUs) => {
+        const hp = [{ periodUs: 1000, wcetUs: hpC }];
+        const base = responseTime({ wcetUs: c, deadlineUs: 1000 }, hp, { kind: 'dedicated' });
+        const withJ = responseTime({ wcetUs: c, deadlineUs: 1000 }, hp, { kind: 'dedicated' }, j(jUs));
+        const more = responseTime({ wcetUs: c, deadlineUs: 1000 }, hp, { kind: 'dedicated' }, j(jUs + 1));
+        if (withJ !== null) expect(withJ).toBeGreaterThanOrEqual(base!);
+        if (more !== null) expect(withJ).not.toBeNull();
+        if (more !== null && withJ !== null) expect(more).toBeGreaterThan(withJ);
+      }),
     );
   });
 });

@@ -27,13 +27,13 @@ describe('text', () => {
       "examples/shared-core.yaml:13:10: info NB6004: host.cores = 2 = hypervisor.vcpus: L0's own work (its agent, the guest hypervisor VM's device emulation) shares the emulated cores with the hypervisor's vCPUs; one more core (host.cores: 3) takes it off them and lowers the real-time guest safety's interference, at some boot time [host.cores]
       examples/shared-core.yaml:49:11: info NB6001: hypervisor vCPU 0 multiplexes 2 guest vCPUs (adas, ivi); deterministic timing keeps this from stalling under emulation [guests[2].pin[0]]
 
-      Schedulability (fixed-priority preemptive per guest vCPU; exact integer µs)
+      Schedulability (fixed-priority preemptive per guest vCPU; exact integer µs; interrupt path J = 5 µs per release from profile nvidia-drive-orin)
       guest   vcpu  hv  supply          task            prio  wcet  period  deadline  response  slack  verdict
       ------  ----  --  --------------  --------------  ----  ----  ------  --------  --------  -----  -------
-      safety     0   1  dedicated       brake-monitor     90   100    1000      1000       100    900  ok
-      safety     0   1  dedicated       torque-arbiter    80   600    5000      4000       700   3300  ok
-      adas       0   0  server 150/250  lane-keeping      80  2000   10000     10000      3500   6500  ok
-      adas       0   0  server 150/250  object-fusion     70  4000   50000     50000     13500  36500  ok
+      safety     0   1  dedicated       brake-monitor     90   100    1000      1000       110    890  ok
+      safety     0   1  dedicated       torque-arbiter    80   600    5000      4000       710   3290  ok
+      adas       0   0  server 150/250  lane-keeping      80  2000   10000     10000      3510   6490  ok
+      adas       0   0  server 150/250  object-fusion     70  4000   50000     50000     13515  36485  ok
 
       ✔ valid: topology shared-core against profile nvidia-drive-orin — 0 errors, 0 warnings, 2 infos
       "
@@ -54,8 +54,9 @@ describe('json', () => {
     expect(r).toMatchObject({ schemaVersion: 1, tool: 'nestbed', command: 'validate', topology: 'shared-core', profile: 'nvidia-drive-orin', success: true });
     expect(r.schedulability[0]).toMatchObject({ guest: 'safety', vcpu: 0, supply: { kind: 'dedicated' } });
     expect(r.schedulability[1]).toMatchObject({ guest: 'adas', vcpu: 0, supply: { kind: 'server', periodUs: 250, budgetUs: 150 } });
-    // hand-computed: tbf(2000) = 2·100 + 13·250 + (2000 − 13·150) = 3500
-    expect(r.schedulability[1]!.tasks[0]).toMatchObject({ name: 'lane-keeping', deadlineUs: 10000, responseTimeUs: 3500, schedulable: true });
+    // hand-computed with Orin's interrupt path J = 5 µs: demand 2000 + 5, tbf(2005) = 15·100 + 2005 = 3505, R = 3505 + J = 3510
+    expect(r.schedulability[1]).toMatchObject({ interruptPathUs: 5 });
+    expect(r.schedulability[1]!.tasks[0]).toMatchObject({ name: 'lane-keeping', deadlineUs: 10000, responseTimeUs: 3510, schedulable: true });
   });
 });
 

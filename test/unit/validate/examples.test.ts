@@ -14,28 +14,36 @@ describe('examples', () => {
     expect(v.valid).toBeDefined();
     expect(v.profile?.id).toBe('nvidia-drive-orin');
     const rows = responseRows(v);
-    // every partition on a hypervisor vCPU of its own: dedicated supply, R = Σ wcet of hp(i) ∪ {i}
+    // every partition on a hypervisor vCPU of its own: dedicated supply; the profile's interrupt path
+    // J = 5 µs: R = J + w, w = C_i + Σ_hp ⌈(w+J)/T_j⌉(C_j + J) + Σ_lp ⌈(w+J)/T_j⌉·J
+    //   brake-monitor  w = 100 + 5 (torque) + 5 (watchdog) = 110 → R = 115
+    //   torque-arbiter w = 600 + 1·(100+5) + 5 = 710 → R = 715
+    //   watchdog-kick  w = 50 + 1·105 + 1·605 = 760 → R = 765
+    //   lane-keeping   w = 2000 + 5 = 2005 → R = 2010; object-fusion w = 4000 + 1·2005 = 6005 → R = 6010
     expect(rows).toEqual([
-      'safety/0 dedicated brake-monitor R=100 D=1000',
-      'safety/0 dedicated torque-arbiter R=700 D=4000',
-      'safety/0 dedicated watchdog-kick R=750 D=10000',
-      'adas/0 dedicated lane-keeping R=2000 D=10000',
-      'adas/0 dedicated object-fusion R=6000 D=50000',
+      'safety/0 dedicated brake-monitor R=115 D=1000',
+      'safety/0 dedicated torque-arbiter R=715 D=4000',
+      'safety/0 dedicated watchdog-kick R=765 D=10000',
+      'adas/0 dedicated lane-keeping R=2010 D=10000',
+      'adas/0 dedicated object-fusion R=6010 D=50000',
     ]);
+    expect(v.schedulability.every((s) => s.interruptPathUs === 5)).toBe(true);
   });
   it('the shared-core controller is valid, with the hand-computed server response times', () => {
     const v = validateExample('shared-core.yaml');
     expect(v.errors).toBe(0);
     const rows = responseRows(v);
-    // adas: server Π=250 Θ=150, blackout 2(Π−Θ) = 200; tbf(w) = 200 + (k−1)·250 + (w − (k−1)·150), k = ⌈w/150⌉
-    //   lane-keeping   tbf(2000): k = 14 → 200 + 3250 + 50 = 3500
-    //   object-fusion  start tbf(6000): k = 40 → 200 + 9750 + 150 = 10100; w = 4000 + ⌈10100/10000⌉·2000 = 8000
-    //                  → tbf(8000): k = 54 → 200 + 13250 + 50 = 13500; w = 4000 + 2·2000 = 8000 (fixed point)
+    // Orin's interrupt path J = 5 µs, R = J + w (see the zonal example); safety dedicated:
+    //   brake-monitor  w = 100 + 5 = 105 → R = 110; torque-arbiter w = 600 + 1·105 = 705 → R = 710
+    // adas: server Π=250 Θ=150, blackout Π−Θ = 100; tbf(d) = (k+1)·100 + d, k = ⌈d/150⌉
+    //   lane-keeping   demand 2000 + 5 = 2005: k = 14 → 1500 + 2005 = 3505 → R = 3510
+    //   object-fusion  demand 4000 + 1·2005 = 6005: k = 41 → 4200 + 6005 = 10205;
+    //                  demand 4000 + ⌈10210/10000⌉·2005 = 8010: k = 54 → 5500 + 8010 = 13510 (fixed point) → R = 13515
     expect(rows).toEqual([
-      'safety/0 dedicated brake-monitor R=100 D=1000',
-      'safety/0 dedicated torque-arbiter R=700 D=4000',
-      'adas/0 server lane-keeping R=3500 D=10000',
-      'adas/0 server object-fusion R=13500 D=50000',
+      'safety/0 dedicated brake-monitor R=110 D=1000',
+      'safety/0 dedicated torque-arbiter R=710 D=4000',
+      'adas/0 server lane-keeping R=3510 D=10000',
+      'adas/0 server object-fusion R=13515 D=50000',
     ]);
   });
 

@@ -57,7 +57,14 @@ export type TaskResult = {
   reason?: 'deadline-miss' | 'no-guaranteed-supply';
 };
 
-export type VcpuSchedulability = { guest: string; vcpu: number; supply: SupplyJson; tasks: TaskResult[] };
+export type VcpuSchedulability = {
+  guest: string;
+  vcpu: number;
+  supply: SupplyJson;
+  /** Platform interrupt path J, µs, included in the response times (0: none given). */
+  interruptPathUs: number;
+  tasks: TaskResult[];
+};
 
 // ── Supply bound / time bound functions ─────────────────────────────────────────────────────────
 
@@ -108,7 +115,12 @@ const KIND_SERVER = 1;
 const KIND_NONE = 2;
 
 /** The response-time core. hp(i) = indices [0, n) of `periods`/`wcets` except `skip` (−1: none).
- * Returns the least fixed point R ≤ bound, or −1 as soon as R > bound. Allocation-free. */
+ * Returns the least fixed point R ≤ bound, or −1 as soon as R > bound. Allocation-free.
+ * With a platform interrupt path J > 0 (docs/schedulability.md, "Platform overhead") every release
+ * reaches its job J late (release jitter) and costs the vCPU J of CPU time: R = J + w with
+ * w = tbf(C_i + Σ_{j ∈ hp} ⌈(w + J)/T_j⌉·(C_j + J) + Σ_{j ∈ lp} ⌈(w + J)/T_j⌉·J), where lp = the
+ * indices [n, nAll) (the vCPU's lower-priority tasks, whose release interrupts still preempt).
+ * J = 0 is the classic analysis, term for term. */
 function rtaCore(
   wcet: number,
   bound: number,
@@ -119,8 +131,11 @@ function rtaCore(
   kind: number,
   period: number,
   budget: number,
+  jitter = 0,
+  nAll = n,
 ): number {
   if (kind === KIND_NONE) return -1;
+  if (jitter > 0) return rtaJitter(wcet, bound, periods, wcets, n, skip, kind, period, budget, jitter, nAll);
   const blackout = period - budget;
   // Start: R = tbf(Σ_{hp ∪ {i}} C_j).
   let w = wcet;
@@ -145,6 +160,41 @@ function rtaCore(
     // `<=` rather than `===` only guarantees termination on nonsensical (non-integer) input.
     if (next <= r) return r;
     r = next;
+  }
+}
+
+/** rtaCore with a platform interrupt path J > 0 (see there). Same exactness argument: every term
+ * is a non-negative integer sum compared with the bound. */
+function rtaJitter(
+  wcet: number,
+  bound: number,
+  periods: ArrayLike<number>,
+  wcets: ArrayLike<number>,
+  n: number,
+  skip: number,
+  kind: number,
+  period: number,
+  budget: number,
+  jitter: number,
+  nAll: number,
+): number {
+  const blackout = period - budget;
+  const limit = bound - jitter; // R = J + w ≤ bound ⇔ w ≤ bound − J
+  if (limit < wcet) return -1;
+  const supplyTime = (demand: number): number => (kind === KIND_SERVER ? (Math.ceil(demand / budget) + 1) * blackout + demand : demand);
+  let w = wcet;
+  for (;;) {
+    let demand = wcet;
+    for (let j = 0; j < nAll; j++) {
+      if (j === skip) continue;
+      const releases = Math.ceil((w + jitter) / periods[j]!);
+      demand += releases * (j < n ? wcets[j]! + jitter : jitter);
+      if (demand > limit) return -1;
+    }
+    const next = supplyTime(demand);
+    if (next > limit) return -1;
+    if (next <= w) return w + jitter;
+    w = next;
   }
 }
 
@@ -174,18 +224,25 @@ export function responseTime(
   task: { wcetUs: number; deadlineUs: number },
   higher: ReadonlyArray<{ periodUs: number; wcetUs: number }>,
   supply: Supply,
+  platform: { readonly interruptPathUs: number; readonly lower?: ReadonlyArray<{ periodUs: number }> } = { interruptPathUs: 0 },
 ): number | null {
+  const lower = platform.lower ?? [];
   const n = higher.length;
-  const periods = new Array<number>(n);
-  const wcets = new Array<number>(n);
+  const all = n + lower.length;
+  const periods = new Array<number>(all);
+  const wcets = new Array<number>(all);
   for (let j = 0; j < n; j++) {
     const h = higher[j]!;
     periods[j] = h.periodUs;
     wcets[j] = h.wcetUs;
   }
+  for (let j = 0; j < lower.length; j++) {
+    periods[n + j] = lower[j]!.periodUs;
+    wcets[n + j] = 0;
+  }
   const s = { kind: 0, period: 0, budget: 0 };
   decodeSupply(supply, s);
-  const r = rtaCore(task.wcetUs, task.deadlineUs, periods, wcets, n, -1, s.kind, s.period, s.budget);
+  const r = rtaCore(task.wcetUs, task.deadlineUs, periods, wcets, n, -1, s.kind, s.period, s.budget, platform.interruptPathUs, all);
   return r < 0 ? null : r;
 }
 
@@ -254,7 +311,8 @@ const byVcpuPriorityName = (a: Task, b: Task): number => {
  * - The deadline checked is D_i = deadlineUs ?? periodUs. A deadline above the period (invalid,
  *   diagnosed elsewhere) is checked against min(D_i, T_i): the single-job analysis is only sound
  *   when each job completes before its successor is released. */
-export function analyseSchedulability(topology: Topology): VcpuSchedulability[] {
+export function analyseSchedulability(topology: Topology, platform: { readonly interruptPathUs: number } = { interruptPathUs: 0 }): VcpuSchedulability[] {
+  const jitter = platform.interruptPathUs;
   const out: VcpuSchedulability[] = [];
   const guests = topology.guests;
 
@@ -315,7 +373,7 @@ export function analyseSchedulability(topology: Topology): VcpuSchedulability[] 
         if (decoded.kind === KIND_NONE) {
           reason = 'no-guaranteed-supply';
         } else {
-          const r = rtaCore(task.wcetUs, bound, periods, wcets, groupEnd, i, decoded.kind, decoded.period, decoded.budget);
+          const r = rtaCore(task.wcetUs, bound, periods, wcets, groupEnd, i, decoded.kind, decoded.period, decoded.budget, jitter, n);
           if (r < 0) reason = 'deadline-miss';
           else responseTimeUs = r;
         }
@@ -332,9 +390,56 @@ export function analyseSchedulability(topology: Topology): VcpuSchedulability[] 
         if (reason !== undefined) result.reason = reason;
         results[i] = result;
       }
-      out.push({ guest: guest.name, vcpu, supply, tasks: results });
+      out.push({ guest: guest.name, vcpu, supply, interruptPathUs: jitter, tasks: results });
       start = end;
     }
   }
   return out;
+}
+
+// ── Attribution ─────────────────────────────────────────────────────────────────────────────────
+
+/** What a worst-case response time consists of (same fixed point as `responseTime`, µs). */
+export type ResponseTerms = {
+  responseTimeUs: number;
+  /** The task's own WCET. */
+  executionUs: number;
+  /** Higher-priority jobs released in the window. */
+  interferenceUs: number;
+  /** The platform's interrupt path: the job's own release delay J plus J per other release in the window. */
+  platformUs: number;
+  /** Time the supply withholds the CPU (server blackout); 0 on a dedicated vCPU. */
+  supplyDelayUs: number;
+};
+
+/** `responseTime` with its terms, without the deadline cut-off: the fixed point up to `limitUs`
+ * (null beyond it, or without guaranteed supply). Not on the editor's hot path. */
+export function responseTimeTerms(
+  task: { wcetUs: number },
+  higher: ReadonlyArray<{ periodUs: number; wcetUs: number }>,
+  supply: Supply,
+  platform: { readonly interruptPathUs: number; readonly lower?: ReadonlyArray<{ periodUs: number }> },
+  limitUs: number,
+): ResponseTerms | null {
+  if (supply.kind === 'none') return null;
+  const j = platform.interruptPathUs;
+  const lower = platform.lower ?? [];
+  let w = task.wcetUs;
+  for (;;) {
+    let interference = 0;
+    let releases = 0;
+    for (const h of higher) {
+      const k = Math.ceil((w + j) / h.periodUs);
+      interference += k * h.wcetUs;
+      releases += k;
+    }
+    for (const l of lower) releases += Math.ceil((w + j) / l.periodUs);
+    const demand = task.wcetUs + interference + releases * j;
+    const next = tbf(supply, demand);
+    if (!Number.isFinite(next) || next + j > limitUs) return null;
+    if (next <= w) {
+      return { responseTimeUs: w + j, executionUs: task.wcetUs, interferenceUs: interference, platformUs: j + releases * j, supplyDelayUs: w - demand };
+    }
+    w = next;
+  }
 }

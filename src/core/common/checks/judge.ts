@@ -1,7 +1,8 @@
 // Judge a finished run against the ECU profile and the topology's own budgets. Pure: run results
 // in, check results out. Every time figure carries its time base; fast-mode time verdicts are
 // indicative (they can warn, never fail).
-import type { VcpuSchedulability } from '../analysis/schedulability.js';
+import { moreMissesPValue } from '../analysis/phases.js';
+import { responseTimeTerms, type VcpuSchedulability } from '../analysis/schedulability.js';
 import { CHECK_REPORT_VERSION, type CheckReport, type CheckResult, type Figure, type Verdict } from '../model/check-report.js';
 import type { Diagnostic } from '../model/diagnostic.js';
 import type { EcuProfile, RoleBudget } from '../model/profile.js';
@@ -27,6 +28,8 @@ export interface JudgeInput {
   readonly command: 'check' | 'report';
   readonly file?: string;
   readonly runDir?: string;
+  /** `check --strict`: an inconclusive verdict fails the check. */
+  readonly strict?: boolean;
 }
 
 interface BudgetValue {
@@ -131,17 +134,21 @@ const latencyCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: J
   const end = r?.rtos?.end;
   const cyc = r?.workload?.cyclictest;
   let rawUs: number;
+  /** The fastest wake-up seen: the platform's interrupt path with nothing in the way (µs, virtual). */
+  let floorUs: number | undefined;
   let what: string;
   let details: Record<string, unknown>;
   if (g.os === 'rtos' && end) {
     // The rtos measures its own timer latency: expiry of the virtual timer → handler, every release.
     rawUs = Math.ceil(end.timerLatencyMaxNs / 1000);
-    what = `rtos timer latency max ${rawUs} µs (p99 ≤ ${Math.ceil(end.timerLatencyP99Ns / 1000)} µs)`;
-    details = { timerLatencyMaxNs: end.timerLatencyMaxNs, timerLatencyP99Ns: end.timerLatencyP99Ns, stolenNs: end.stolenNs };
+    if (end.timerLatencyMinNs !== undefined) floorUs = Math.ceil(end.timerLatencyMinNs / 1000);
+    what = `rtos timer latency max ${rawUs} µs (p99 ≤ ${Math.ceil(end.timerLatencyP99Ns / 1000)} µs${floorUs !== undefined ? `, min ${floorUs} µs` : ''})`;
+    details = { timerLatencyMaxNs: end.timerLatencyMaxNs, timerLatencyP99Ns: end.timerLatencyP99Ns, timerLatencyMinNs: end.timerLatencyMinNs, stolenNs: end.stolenNs };
   } else if (cyc) {
     if (cyc.exitCode !== 0) return { ...base, verdict: 'fail', message: `${g.name}: cyclictest failed (exit ${cyc.exitCode})` };
     rawUs = cyc.maxUs;
-    what = `timer latency max ${cyc.maxUs} µs (avg ${cyc.avgUs}, ${cyc.loops} wake-ups every ${cyc.intervalUs} µs)`;
+    floorUs = cyc.minUs;
+    what = `timer latency max ${cyc.maxUs} µs (avg ${cyc.avgUs}, min ${cyc.minUs}, ${cyc.loops} wake-ups every ${cyc.intervalUs} µs)`;
     details = { minUs: cyc.minUs, avgUs: cyc.avgUs, maxUs: cyc.maxUs, overflows: cyc.overflows, histogramLog2: cyc.histogramLog2, loops: cyc.loops, intervalUs: cyc.intervalUs };
   } else {
     const why =
@@ -155,19 +162,32 @@ const latencyCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: J
   const measured = judgedTime(rawUs, 'µs', deterministic, input.profile);
   const raw = `${what}, ${deterministic ? 'guest-virtual' : 'host-wall'}`;
   const mapped = measured.timeBase === 'ecu-equivalent' ? ` = ${measured.value} µs ECU-equivalent` : '';
-  details = { ...details, timeBase: deterministic ? 'guest-virtual' : 'host-wall' };
-  if (!budget) return { ...base, verdict: 'skipped', measured, message: `${g.name}: ${raw}${mapped}; no latencyUs budget`, details };
+  const floor = floorUs !== undefined ? judgedTime(floorUs, 'µs', deterministic, input.profile) : undefined;
+  // what the figure consists of: the platform's interrupt path (the floor: the fastest wake-up
+  // seen) and what came on top in the worst case (interference and stolen time at the levels below)
+  const attribution = floor
+    ? { clock: measured.timeBase, platformPathUs: floor.value, interferenceAndStolenUs: Math.max(0, measured.value - floor.value), ...(g.os === 'rtos' && end ? { stolenTotalUs: Math.ceil(end.stolenNs / 1000) } : {}) }
+    : undefined;
+  details = { ...details, timeBase: deterministic ? 'guest-virtual' : 'host-wall', ...(attribution ? { attribution } : {}) };
+  const consists = attribution ? ` (= platform interrupt path ${attribution.platformPathUs} + interference/stolen ${attribution.interferenceAndStolenUs} µs, ${attribution.clock})` : '';
+  if (!budget) return { ...base, verdict: 'skipped', measured, message: `${g.name}: ${raw}${mapped}${consists}; no latencyUs budget`, details };
   const over = measured.value > budget.value;
-  return {
-    ...base,
-    verdict: timeVerdict(over, deterministic),
-    measured,
-    budget: fig(budget.value, 'µs'),
-    budgetSource: budget.source,
-    ...(deterministic ? {} : { indicative: true }),
-    message: `${g.name}: ${raw}${mapped} ${over ? '>' : '≤'} latencyUs ${budget.value}`,
-    details,
-  };
+  const common = { ...base, measured, budget: fig(budget.value, 'µs'), budgetSource: budget.source, ...(deterministic ? {} : { indicative: true }), details };
+  const text = `${g.name}: ${raw}${mapped}${consists} ${over ? '>' : '≤'} latencyUs ${budget.value}`;
+  if (over && deterministic) {
+    const target = input.profile?.platform?.interruptPathUs;
+    if (target !== undefined && target > budget.value) {
+      return { ...common, verdict: 'fail', message: `${text}: the budget is below the ECU's own interrupt path (${target} µs, profile ${input.profile?.id}) — no hypervisor configuration can meet it` };
+    }
+    if (floor && floor.value > budget.value) {
+      return {
+        ...common,
+        verdict: 'inconclusive',
+        message: `${text}: inconclusive — the emulated platform's own floor (its fastest wake-up, ${floor.value} µs ${floor.timeBase}) is above the budget, so this run cannot tell; settle it on hardware or with a profile whose interrupt path is measured`,
+      };
+    }
+  }
+  return { ...common, verdict: timeVerdict(over, deterministic), message: text };
 };
 
 const guestFeatures = (results: RunResults, r: GuestResult | undefined): string[] => {
@@ -223,35 +243,73 @@ const parityChecks = (g: Guest, r: GuestResult | undefined, input: JudgeInput): 
   return out;
 };
 
-/** Observed rtos response times against the analytic bounds of `validate`: a task above its bound
- * means the model or the isolation is broken, and the check says so loudly. */
+/** Observed rtos response times against the response-time analysis. Two bounds per task:
+ * - the **target** bound of `validate` (the ECU profile's interrupt path J_ecu): is it schedulable on the ECU;
+ * - the **emulated** bound: the same analysis with the interrupt path J the run measured (the rtos's
+ *   worst timer delivery, guest-virtual µs). Observed and emulated bound are on one clock, so
+ *   "observed ≤ emulated bound" is the test of the model and of the isolation: above it, something
+ *   the model does not know (stolen time, a broken partition) delayed the task — fail.
+ * Deadline misses: fail when the emulated bound meets the deadline (the platform cannot explain
+ * them); inconclusive when the measured platform path alone pushes the bound past the deadline
+ * while the target bound meets it (the emulation cannot tell — a hardware run settles it). */
 const schedulingCheck = (g: Guest, r: GuestResult | undefined, input: JudgeInput): CheckResult | undefined => {
   if (!g.tasks?.length) return undefined;
   const base = { id: 'scheduling', guest: g.name };
-  const analytic = input.schedulability.filter((s) => s.guest === g.name).flatMap((s) => s.tasks);
+  const vcpus = input.schedulability.filter((s) => s.guest === g.name);
+  const analytic = vcpus.flatMap((s) => s.tasks);
   if (g.os !== 'rtos') {
     return { ...base, verdict: 'skipped', message: `${g.name}: its tasks are analysed (validate) but only os: rtos guests run them; analytic bounds: ${analytic.map((t) => `${t.name} ≤ ${t.responseTimeUs ?? '∞'} µs`).join(', ')}`, details: { analytic } };
   }
   const rtos = r?.rtos;
   if (!rtos || rtos.tasks.length === 0) return { ...base, verdict: 'fail', message: `${g.name}: the rtos guest reported no task results (outcome ${rtos?.outcome ?? 'none'}${rtos?.error ? `: ${rtos.error}` : ''})`, details: { analytic } };
-  const rows = compareWithBounds(rtos, analytic);
+  const targetRows = compareWithBounds(rtos, analytic);
+  const measuredJ = rtos.end ? Math.ceil(rtos.end.timerLatencyMaxNs / 1000) : 0;
+  // the emulated bound: per task, its vCPU's tasks and supply, J = the measured worst delivery
+  const emulated = vcpus.flatMap((v) =>
+    v.tasks.map((t, i) => {
+      const terms = responseTimeTerms(
+        t,
+        v.tasks.slice(0, i).filter((h) => h.priority >= t.priority),
+        v.supply,
+        { interruptPathUs: measuredJ, lower: v.tasks.filter((l, k) => k !== i && l.priority < t.priority) },
+        MAX_BOUND_US,
+      );
+      return { name: t.name, deadlineUs: t.deadlineUs, responseTimeUs: terms?.responseTimeUs ?? null, terms };
+    }),
+  );
+  const rows = compareWithBounds(rtos, emulated).map((x) => {
+    const target = targetRows.find((y) => y.name === x.name);
+    const terms = emulated.find((e) => e.name === x.name)?.terms;
+    return { ...x, targetBoundUs: target?.boundUs ?? null, ...(terms ? { attribution: { clock: 'guest-virtual', executionUs: terms.executionUs, interferenceUs: terms.interferenceUs, platformPathUs: terms.platformUs, supplyDelayUs: terms.supplyDelayUs } } : {}) };
+  });
   const exceeded = rows.filter((x) => x.verdict === 'exceeds');
   const missed = rows.filter((x) => (x.deadlineMisses ?? 0) > 0);
   const unobserved = rows.filter((x) => x.verdict === 'not-observed');
   const worst = rows.reduce<(typeof rows)[number] | undefined>((w, x) => (x.observedMaxUs !== null && x.boundUs !== null && (!w || x.observedMaxUs / x.boundUs > w.observedMaxUs! / w.boundUs!) ? x : w), undefined);
   const measured = worst ? fig(worst.observedMaxUs!, 'µs', 'guest-virtual') : undefined;
-  const budget = worst && worst.boundUs !== null ? fig(worst.boundUs, 'µs') : undefined;
+  const budget = worst && worst.boundUs !== null ? fig(worst.boundUs, 'µs', 'guest-virtual') : undefined;
   const table = rows.map((x) => `${x.name} ${x.observedMaxUs ?? '-'}/${x.boundUs ?? '∞'} µs`).join(', ');
-  const details = { rows, timeBase: rtos.timeBase, reservation: r?.reservation };
-  const common = { ...base, ...(measured ? { measured } : {}), ...(budget ? { budget } : {}), budgetSource: 'analysis (nestbed validate)', details };
+  const details = { rows, measuredInterruptPathUs: measuredJ, targetInterruptPathUs: vcpus[0]?.interruptPathUs ?? 0, timeBase: rtos.timeBase, reservation: r?.reservation };
+  const path = `the measured platform interrupt path J = ${measuredJ} µs (worst timer delivery, guest-virtual)`;
+  const common = { ...base, ...(measured ? { measured } : {}), ...(budget ? { budget } : {}), budgetSource: `analysis with ${path}`, details };
   if (exceeded.length > 0) {
-    return { ...common, verdict: 'fail', message: `${g.name}: observed worst response time exceeds the analytic bound for ${exceeded.map((x) => `${x.name} (${x.observedMaxUs} > ${x.boundUs} µs)`).join(', ')} — the schedulability model or the CPU isolation is broken${r?.reservation ? ` (reservation applied: ${r.reservation.applied ?? r.reservation.requested})` : ''}` };
+    return { ...common, verdict: 'fail', message: `${g.name}: observed worst response time exceeds the bound computed with ${path} for ${exceeded.map((x) => `${x.name} (${x.observedMaxUs} > ${x.boundUs} µs)`).join(', ')} — something the model does not know delayed it (stolen time, a broken partition)${r?.reservation ? ` (reservation applied: ${r.reservation.applied ?? r.reservation.requested})` : ''}` };
   }
-  if (missed.length > 0 || unobserved.length > 0) {
-    return { ...common, verdict: 'fail', message: `${g.name}: ${missed.map((x) => `${x.name} missed ${x.deadlineMisses} deadline(s)`).concat(unobserved.map((x) => `${x.name} never completed a job`)).join('; ')}` };
+  if (unobserved.length > 0) return { ...common, verdict: 'fail', message: `${g.name}: ${unobserved.map((x) => `${x.name} never completed a job`).join('; ')}` };
+  if (missed.length > 0) {
+    const explained = missed.filter((x) => x.boundUs === null || x.boundUs > x.deadlineUs);
+    const onTarget = explained.every((x) => x.targetBoundUs !== null && x.targetBoundUs <= x.deadlineUs);
+    const list = missed.map((x) => `${x.name} missed ${x.deadlineMisses} of ${x.jobs} (bound with measured J ${x.boundUs ?? '> limit'} µs, deadline ${x.deadlineUs} µs, on the ECU ${x.targetBoundUs ?? '> deadline'} µs)`).join('; ');
+    if (explained.length === missed.length && onTarget) {
+      return { ...common, verdict: 'inconclusive', message: `${g.name}: inconclusive — ${list}: the emulated platform's own interrupt path (J = ${measuredJ} µs) pushes the bound past the deadline, while the ECU's (J = ${vcpus[0]?.interruptPathUs ?? 0} µs) meets it; a hardware run settles it` };
+    }
+    return { ...common, verdict: 'fail', message: `${g.name}: ${list}` };
   }
-  return { ...common, verdict: 'pass', message: `${g.name}: every task met its deadlines and stayed within its analytic bound (observed/bound: ${table}; ${rtos.timeBase})` };
+  return { ...common, verdict: 'pass', message: `${g.name}: every task met its deadlines and stayed within the bound computed with ${path} (observed/bound: ${table}; ${rtos.timeBase})` };
 };
+
+/** Search limit of the emulated bound (µs): beyond it the bound is reported as none. */
+const MAX_BOUND_US = 1_000_000_000;
 
 const stackChecks = (results: RunResults): CheckResult[] => [
   {
@@ -285,6 +343,9 @@ const channelsCheck = (results: RunResults): CheckResult => {
     details,
   };
 };
+
+/** Significance level of the interference verdict. */
+const INTERFERENCE_P = 0.01;
 
 /** A guest that keeps running must not stall longer than two heartbeat periods. */
 const HEARTBEAT_GAP_FACTOR = 2;
@@ -320,9 +381,12 @@ const interferenceCheck = (results: RunResults): CheckResult => {
   const ratio = i.maxIntervalRatio;
   const measured = ratio !== null ? fig(Math.round(ratio * 100) / 100, 'ratio (stress/idle)') : undefined;
   const { idle, stress } = i.missesPerKJobs;
-  const worse = idle !== null && stress !== null && stress > idle;
-  const text = `${i.guest}: ${i.metric} under the QM guests' stress (${i.stressGuests.join(', ')}) vs idle: ×${ratio === null ? '?' : ratio.toFixed(2)}; deadline misses per 1000 jobs ${idle ?? '?'} idle → ${stress ?? '?'} under stress (${i.timeBase})`;
-  return { id, guest: i.guest, verdict: worse ? 'fail' : 'pass', ...(measured ? { measured } : {}), message: worse ? `${text}: the QM load interferes with the safety guest` : text, details };
+  // "equal within noise": more misses under stress fail only when an exact binomial test says the
+  // difference is not chance (one-sided, p < INTERFERENCE_P)
+  const pValue = moreMissesPValue(i.idle.deadlineMisses, i.idle.jobs, i.stress.deadlineMisses, i.stress.jobs);
+  const worse = idle !== null && stress !== null && stress > idle && pValue < INTERFERENCE_P;
+  const text = `${i.guest}: ${i.metric} under the QM guests' stress (${i.stressGuests.join(', ')}) vs idle: ×${ratio === null ? '?' : ratio.toFixed(2)}; deadline misses ${i.idle.deadlineMisses} of ${i.idle.jobs} jobs idle → ${i.stress.deadlineMisses} of ${i.stress.jobs} under stress (per 1000: ${idle ?? '?'} → ${stress ?? '?'}; one-sided binomial p = ${pValue.toPrecision(2)}; ${i.timeBase})`;
+  return { id, guest: i.guest, verdict: worse ? 'fail' : 'pass', ...(measured ? { measured } : {}), message: worse ? `${text}: the QM load interferes with the safety guest` : stress !== null && idle !== null && stress > idle ? `${text}: more misses under stress, but within noise` : text, details: { ...details, pValue } };
 };
 
 /** Isolation (b): a QM guest reads guest-physical memory outside its RAM; the access must stay inside
@@ -404,7 +468,7 @@ export const judgeRun = (input: JudgeInput): CheckReport => {
     checks.push(...parityChecks(g, r, input));
   });
   checks.push(...isolationChecks(input));
-  const summary = { pass: 0, fail: 0, warn: 0, skipped: 0 };
+  const summary = { pass: 0, fail: 0, warn: 0, inconclusive: 0, skipped: 0 };
   for (const c of checks) summary[c.verdict]++;
   return {
     schemaVersion: CHECK_REPORT_VERSION,
@@ -416,7 +480,8 @@ export const judgeRun = (input: JudgeInput): CheckReport => {
     profile: input.profile?.id ?? null,
     timing: results.timing,
     timingModel: timingModelText(results.timing, input.profile),
-    success: summary.fail === 0,
+    success: summary.fail === 0 && (!input.strict || summary.inconclusive === 0),
+    ...(input.strict ? { strict: true } : {}),
     summary,
     checks,
     diagnostics: [...input.diagnostics],

@@ -5,7 +5,10 @@ import { diagnosticSchema } from './diagnostic.js';
 
 export const CHECK_REPORT_VERSION = 1;
 
-export const VERDICTS = ['pass', 'fail', 'warn', 'skipped'] as const;
+/** `inconclusive`: the emulated platform's own measured floor is above the budget, so the run cannot
+ * tell pass from fail (the message names the floor, the budget and what would settle it);
+ * `check --strict` counts it as a failure. */
+export const VERDICTS = ['pass', 'fail', 'warn', 'inconclusive', 'skipped'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
 /** Which clock produced a time figure (spec: every time figure says so). */
@@ -47,7 +50,9 @@ export const checkReportSchema = z.strictObject({
   /** How guest virtual time maps to the ECU (the timing model, stated). */
   timingModel: z.string(),
   success: z.boolean(),
-  summary: z.strictObject({ pass: z.number().int(), fail: z.number().int(), warn: z.number().int(), skipped: z.number().int() }),
+  /** `--strict`: inconclusive verdicts fail the check. */
+  strict: z.boolean().optional(),
+  summary: z.strictObject({ pass: z.number().int(), fail: z.number().int(), warn: z.number().int(), inconclusive: z.number().int(), skipped: z.number().int() }),
   checks: z.array(checkResultSchema),
   /** Static findings of `validate`, located in the topology file (SARIF). */
   diagnostics: z.array(diagnosticSchema),

@@ -36,6 +36,14 @@ export const profileSchema = z.strictObject({
     ipc: z.number().positive().max(16).optional(),
   }),
   memoryMiB: z.number().int().min(1).max(MAX_MEMORY_MIB),
+  /** The target's own platform figures, used by the analysis (docs/schedulability.md). */
+  platform: z
+    .strictObject({
+      /** Timer expiry → the guest's interrupt handler through one hypervisor on this ECU, µs: the
+       * release jitter and per-release CPU cost J of the response-time analysis. */
+      interruptPathUs: z.number().int().min(0).max(10_000),
+    })
+    .optional(),
   budgets: z.partialRecord(z.enum(GUEST_ROLES), roleBudgetSchema),
   provenance: z.record(z.string(), z.string().regex(/^(\[[0-9]+\]|engineering:)/)),
   notes: z.string().optional(),

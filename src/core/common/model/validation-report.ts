@@ -40,6 +40,8 @@ export const validationReportSchema = z.strictObject({
       vcpu: z.number().int(),
       hypervisorVcpu: z.number().int().nullable(),
       supply: supplySchema,
+      /** The ECU profile's platform interrupt path J included in every response time, µs (0: none). */
+      interruptPathUs: z.number().int().nonnegative().optional(),
       tasks: z.array(taskResultSchema),
     }),
   ),

@@ -6,18 +6,24 @@ import { formatValidationSarif, xmlEscape } from './validation-formats.js';
 
 export const showFigure = (f: Figure | undefined): string => (f ? `${f.value} ${f.unit}${f.timeBase ? ` (${f.timeBase})` : ''}` : '-');
 
-const mark = (c: CheckResult): string => (c.verdict === 'pass' ? 'PASS' : c.verdict === 'fail' ? 'FAIL' : c.verdict === 'warn' ? 'WARN' : 'skip');
+const MARKS: Readonly<Record<CheckResult['verdict'], string>> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', inconclusive: 'INCONCLUSIVE', skipped: 'skip' };
+const mark = (c: CheckResult): string => MARKS[c.verdict];
+
+/** "12 pass, 0 fail, 1 warn, 2 inconclusive, 3 skipped" (the one summary line of every medium). */
+export const summaryText = (r: CheckReport): string => {
+  const { pass, fail, warn, inconclusive, skipped } = r.summary;
+  return `${pass} pass, ${fail} fail, ${warn} warn, ${inconclusive} inconclusive${r.strict ? ' (--strict: counted as failures)' : ''}, ${skipped} skipped`;
+};
 
 export const formatCheckText = (r: CheckReport): string => {
   const rows = r.checks.map((c) => [mark(c), c.id, c.guest ?? '-', showFigure(c.measured), c.budget ? `${c.budget.value} ${c.budget.unit}` : '-', c.indicative ? 'indicative' : '']);
   const lines = [`nestbed ${r.command}: topology ${r.topology}${r.profile ? ` against profile ${r.profile}` : ''}, timing ${r.timing}`, '', textTable(['verdict', 'check', 'guest', 'measured', 'budget', ''], rows), ''];
-  const notable = r.checks.filter((c) => c.verdict === 'fail' || c.verdict === 'warn');
+  const notable = r.checks.filter((c) => c.verdict === 'fail' || c.verdict === 'warn' || c.verdict === 'inconclusive');
   for (const c of notable) lines.push(`${mark(c)} ${c.id}${c.guest ? ` [${c.guest}]` : ''}: ${c.message}${c.budgetSource ? ` (budget from ${c.budgetSource})` : ''}`);
   if (notable.length) lines.push('');
   lines.push(`timing model: ${r.timingModel}`);
   if (r.runDir) lines.push(`run directory: ${r.runDir}`);
-  const { pass, fail, warn, skipped } = r.summary;
-  lines.push('', `${r.success ? '✔ passed' : '✖ failed'}: ${pass} pass, ${fail} fail, ${warn} warn, ${skipped} skipped`);
+  lines.push('', `${r.success ? '✔ passed' : '✖ failed'}: ${summaryText(r)}`);
   return `${lines.join('\n')}\n`;
 };
 
@@ -30,6 +36,10 @@ export const formatCheckJunit = (r: CheckReport): string => {
     switch (c.verdict) {
       case 'fail':
         return `${open}\n      <failure message="${xmlEscape(c.message)}" type="${xmlEscape(c.id)}">${detail}</failure>\n    </testcase>`;
+      case 'inconclusive':
+        return r.strict
+          ? `${open}\n      <failure message="${xmlEscape(c.message)}" type="${xmlEscape(c.id)}.inconclusive">${detail}</failure>\n    </testcase>`
+          : `${open}\n      <skipped message="${xmlEscape(`inconclusive: ${c.message}`)}"/>\n    </testcase>`;
       case 'skipped':
         return `${open}\n      <skipped message="${xmlEscape(c.message)}"/>\n    </testcase>`;
       case 'warn':
@@ -37,7 +47,8 @@ export const formatCheckJunit = (r: CheckReport): string => {
         return `${open}\n      <system-out>${c.verdict === 'warn' ? 'WARNING: ' : ''}${detail}</system-out>\n    </testcase>`;
     }
   });
-  const { fail, skipped } = r.summary;
+  const fail = r.summary.fail + (r.strict ? r.summary.inconclusive : 0);
+  const skipped = r.summary.skipped + (r.strict ? 0 : r.summary.inconclusive);
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="nestbed ${r.command}" tests="${cases.length}" failures="${fail}">\n  <testsuite name="${suite}" tests="${cases.length}" failures="${fail}" errors="0" skipped="${skipped}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;
 };
 

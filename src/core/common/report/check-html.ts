@@ -4,7 +4,7 @@ import type { RunResults } from '../model/run-results.js';
 import { showFigure } from './check-formats.js';
 import { xmlEscape as esc } from './validation-formats.js';
 
-const COLORS = { pass: '#1a7f37', fail: '#cf222e', warn: '#9a6700', skipped: '#6e7781' } as const;
+const COLORS = { pass: '#1a7f37', fail: '#cf222e', warn: '#9a6700', inconclusive: '#0969da', skipped: '#6e7781' } as const;
 const PHASE_COLORS = ['#8250df', '#0969da', '#1a7f37'];
 
 const verdictBadge = (c: CheckResult): string => `<span class="badge" style="background:${COLORS[c.verdict]}">${c.verdict}</span>`;
@@ -143,7 +143,7 @@ export const formatCheckHtml = (r: CheckReport, results: RunResults | undefined)
   const nv2 = results
     ? `<pre>${esc([...results.l0.kvmLog.map((l) => `L0: ${l}`), ...results.l1.kvmLog.map((l) => `L1: ${l}`)].join('\n'))}</pre>`
     : '';
-  const { pass, fail, warn, skipped } = r.summary;
+  const { pass, fail, warn, inconclusive, skipped } = r.summary;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -161,7 +161,7 @@ tr.fail td{background:#ffebe9} tr.warn td{background:#fff8c5} small{color:#57606
 figure{display:inline-block;margin:0 16px 8px 0} pre{background:#f6f8fa;padding:8px;overflow:auto}
 </style></head><body>
 <h1>${r.success ? '✔' : '✖'} ${esc(r.topology)}</h1>
-<div class="summary">${esc(r.command)} against ${esc(r.profile ?? 'no profile')} · timing <b>${esc(r.timing)}</b> · <span style="color:${COLORS.pass}">${pass} pass</span> · <span style="color:${COLORS.fail}">${fail} fail</span> · <span style="color:${COLORS.warn}">${warn} warn</span> · ${skipped} skipped</div>
+<div class="summary">${esc(r.command)} against ${esc(r.profile ?? 'no profile')} · timing <b>${esc(r.timing)}</b> · <span style="color:${COLORS.pass}">${pass} pass</span> · <span style="color:${COLORS.fail}">${fail} fail</span> · <span style="color:${COLORS.warn}">${warn} warn</span> · <span style="color:${COLORS.inconclusive}">${inconclusive} inconclusive</span> · ${skipped} skipped</div>
 <h2>Verdicts</h2>${verdictTable(r)}
 ${results ? `<h2>Boot timeline</h2>${bootGantt(results)}` : ''}
 ${schedulingTable(r)}

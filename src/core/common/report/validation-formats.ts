@@ -36,7 +36,9 @@ export const formatValidationText = (r: ValidationReport, options: TextOptions =
   }
   if (r.schedulability.length > 0) {
     if (out.length > 0) out.push('');
-    out.push(c.bold('Schedulability') + c.dim(' (fixed-priority preemptive per guest vCPU; exact integer µs)'));
+    const j = r.schedulability[0]?.interruptPathUs ?? 0;
+    const path = j > 0 ? `; interrupt path J = ${j} µs per release from profile ${r.profile ?? '?'}` : '; no platform interrupt path (no profile)';
+    out.push(c.bold('Schedulability') + c.dim(` (fixed-priority preemptive per guest vCPU; exact integer µs${path})`));
     const rows: string[][] = [];
     for (const v of r.schedulability) {
       const supply = v.supply.kind === 'server' ? `server ${v.supply.budgetUs}/${v.supply.periodUs}` : v.supply.kind;

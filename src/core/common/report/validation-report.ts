@@ -15,6 +15,6 @@ export const toValidationReport = (v: Validation, file: string, toolVersion: str
   diagnostics: v.diagnostics.map((d) => ({ ...d })),
   schedulability: v.schedulability.map((s) => {
     const guest = v.topology?.guests.find((g) => g.name === s.guest);
-    return { guest: s.guest, vcpu: s.vcpu, hypervisorVcpu: guest?.pin[s.vcpu] ?? null, supply: s.supply, tasks: s.tasks.map((t) => ({ ...t })) };
+    return { guest: s.guest, vcpu: s.vcpu, hypervisorVcpu: guest?.pin[s.vcpu] ?? null, supply: s.supply, interruptPathUs: s.interruptPathUs, tasks: s.tasks.map((t) => ({ ...t })) };
   }),
 });

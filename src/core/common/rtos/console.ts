@@ -75,6 +75,9 @@ export const rtosByeSchema = z.strictObject({
   /** Timer-interrupt latency max and p99 (CNTVCT at the handler − CNTV_CVAL), ns. */
   lx: count,
   lp: count,
+  /** Timer-interrupt latency min, ns: the platform's interrupt path undisturbed (absent in
+   * transcripts of rtos builds before it was added). */
+  ln: count.optional(),
   /** Deepest stack use of any vCPU, bytes. */
   st: count,
   /** Stolen time, ns: virtual time during which the vCPU did not run (gaps in a job's busy loop,
@@ -190,6 +193,7 @@ export interface RtosRunResult {
     readonly deadlineMisses: number;
     readonly timerLatencyMaxNs: number;
     readonly timerLatencyP99Ns: number;
+    readonly timerLatencyMinNs?: number;
     readonly stackMaxBytes: number;
     readonly stolenNs: number;
     readonly memTotalKiB: number;
@@ -256,7 +260,7 @@ export const summarizeRtosRun = (events: readonly RtosEvent[], invalid: readonly
         break;
       }
       case 'bye':
-        end = { atS: ev.u, completed: ev.c, deadlineMisses: ev.m, timerLatencyMaxNs: ev.lx, timerLatencyP99Ns: ev.lp, stackMaxBytes: ev.st, stolenNs: ev.sl, memTotalKiB: ev.mt, memAvailableKiB: ev.ma };
+        end = { atS: ev.u, completed: ev.c, deadlineMisses: ev.m, timerLatencyMaxNs: ev.lx, timerLatencyP99Ns: ev.lp, ...(ev.ln !== undefined ? { timerLatencyMinNs: ev.ln } : {}), stackMaxBytes: ev.st, stolenNs: ev.sl, memTotalKiB: ev.mt, memAvailableKiB: ev.ma };
         break;
       case 'err':
         error = ev.m;

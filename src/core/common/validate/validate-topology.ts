@@ -83,7 +83,7 @@ export const checkTopology = (topology: Topology, sourceMap: SourceMap, options:
 
   // Schedulability only makes sense on a well-formed topology.
   const malformed = diagnostics.some((d) => d.severity === 'error' && isInputFamily(familyOf(d.code)));
-  const schedulability = malformed ? [] : analyseSchedulability(topology);
+  const schedulability = malformed ? [] : analyseSchedulability(topology, { interruptPathUs: profile?.platform?.interruptPathUs ?? 0 });
   const guestIndex = new Map(topology.guests.map((g, i) => [g.name, i]));
   for (const vcpu of schedulability) {
     const gi = guestIndex.get(vcpu.guest)!;
@@ -98,10 +98,11 @@ export const checkTopology = (topology: Topology, sourceMap: SourceMap, options:
     for (const t of vcpu.tasks) {
       if (t.schedulable) continue;
       const ti = guest.tasks!.findIndex((x) => x.name === t.name);
-      const supply = vcpu.supply.kind === 'server' ? `a server of ${vcpu.supply.budgetUs} µs every ${vcpu.supply.periodUs} µs, blackout ${2 * (vcpu.supply.periodUs - vcpu.supply.budgetUs)} µs` : 'a dedicated vCPU';
+      const path = vcpu.interruptPathUs > 0 ? `, interrupt path ${vcpu.interruptPathUs} µs per release (profile ${profile?.id ?? '?'})` : '';
+      const supply = `${vcpu.supply.kind === 'server' ? `a server of ${vcpu.supply.budgetUs} µs every ${vcpu.supply.periodUs} µs, blackout ${2 * (vcpu.supply.periodUs - vcpu.supply.budgetUs)} µs` : 'a dedicated vCPU'}${path}`;
       // The iteration stops once R > D; its first step, the supply time of one job of every task at
       // this priority or above, is a lower bound worth naming.
-      const lowerBound = tbf(vcpu.supply, vcpu.tasks.reduce((sum, x) => (x.priority >= t.priority ? sum + x.wcetUs : sum), 0));
+      const lowerBound = vcpu.interruptPathUs + tbf(vcpu.supply, vcpu.tasks.reduce((sum, x) => (x.priority >= t.priority ? sum + x.wcetUs : sum), 0));
       report('NB5001', severity, ['guests', gi, 'tasks', ti],
         `task ${guest.name}/${t.name} can miss its deadline: worst-case response time ≥ ${lowerBound} µs > deadlineUs = ${t.deadlineUs} (wcetUs ${t.wcetUs}, priority ${t.priority}, on ${supply})`);
     }
