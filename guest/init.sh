@@ -21,7 +21,7 @@ up() { read a _ </proc/uptime; echo "$a"; }
 ev() { echo "@{\"e\":\"$1\",\"u\":$(up)${2:+,$2}}"; }
 LV=$(arg nb_lv 0)
 ev init "\"u0\":$U0"
-BK="quiet loglevel=1 mitigations=off nokaslr audit=0 apparmor=0 init_on_alloc=0 cpuidle.off=1 rcupdate.rcu_expedited=1"
+BK="transparent_hugepage=never quiet loglevel=1 mitigations=off nokaslr audit=0 apparmor=0 init_on_alloc=0 cpuidle.off=1 rcupdate.rcu_expedited=1"
 Q=/usr/bin/qemu-system-aarch64
 feats() { grep -m1 '^Features' /proc/cpuinfo | sed 's/^Features[[:space:]]*:[[:space:]]*//'; }
 # cpu features: L0 reports the full list, deeper levels the difference to their parent's list
@@ -155,13 +155,22 @@ if [ "$LV" = 0 ]; then
   # VMM's main loop and I/O threads (device emulation for L1's console and timers) -- runs on the
   # cores no L1 vCPU uses; each vCPU thread is moved to its own core below
   NC=$(grep -c '^processor' /proc/cpuinfo)
-  [ "$NC" -gt "$1" ] && taskset -p -c "$1-$((NC - 1))" $$ >/dev/null 2>&1
+  # (no spare core: the cores of L1's CPUs that are not partitions, i.e. where L1's own work runs)
+  HK=; if [ "$NC" -gt "$1" ]; then HK="$1-$((NC - 1))"
+  else c=0; while [ $c -lt "$1" ]; do case ".$(arg nb_dp x)." in *".$c."*) ;; *) HK="$HK${HK:+,}$c" ;; esac; c=$((c + 1)); done; fi
+  [ -n "$HK" ] && taskset -p -c "$HK" $$ >/dev/null 2>&1
+  ev hk "\"c\":\"${HK:-all}\""
+  # L1's memory stays where it is: locked as it is faulted in (-overcommit mem-lock=on-fault below),
+  # never migrated by compaction, no proactive compaction (see transparent_hugepage=never in the kernel
+  # arguments: any move of L1's memory drops the shadow stage-2 tables of every nested guest)
+  echo 0 >/proc/sys/vm/compaction_proactiveness 2>/dev/null
+  echo 0 >/proc/sys/vm/compact_unevictable_allowed 2>/dev/null
   # with that housekeeping, L1's partition CPUs (one guest's vCPU threads each) get no scheduler tick
   # while a single task runs there (every tick is a nested exit of that guest) and no RCU callbacks;
   # measured better together, worse alone (docs/emulation-notes.md: the realistic example's ADAS
   # latency max 2100 -> 4832 us with 3 cores, 1085 us with a fourth core for housekeeping)
   L1NZ=; DPC=$(arg nb_dp x | tr . ,); [ "$DPC" != x ] && [ "$NC" -gt "$1" ] && L1NZ="nohz_full=$DPC rcu_nocbs=$DPC"
-  ( $Q -M virt,virtualization=on,gic-version=3 -accel kvm -cpu host -smp "$1" -m "$2"M -nodefaults -no-user-config \
+  ( $Q -M virt,virtualization=on,gic-version=3 -accel kvm -cpu host -smp "$1" -m "$2"M -overcommit mem-lock=on-fault -nodefaults -no-user-config \
       -display none -monitor none -net none -serial stdio -kernel /next/Image -initrd /next/l1.cpio $CUD \
       -pidfile /tmp/l1.pid -name l1,debug-threads=on \
       -append "console=ttyAMA0 $BK $L1NZ nb_lv=1 nb_pf=$F $(fwd)" </dev/null 2>&1
@@ -204,6 +213,10 @@ for c in $DP; do
   read st <$d/cpuset.cpus.partition; ev part "\"c\":$c,\"st\":\"$st\""
 done
 [ -n "$DP" ] && echo HRTICK_DL >/sys/kernel/debug/sched/features 2>/dev/null
+# the rtos guests' memory is locked as it is faulted in (-overcommit below) and never migrated: a
+# moved page is a stage-2 unmap and a TLB invalidation that L0 turns into a shadow stage-2 rebuild
+echo 0 >/proc/sys/vm/compaction_proactiveness 2>/dev/null
+echo 0 >/proc/sys/vm/compact_unevictable_allowed 2>/dev/null
 # orchestrated runs (nb_ph): vhost-vsock for the guests' vsock devices, and the relay, which forwards
 # only the declared from→to:port connections (nb_rl=port.fromCid.toCid,...; src/core/node/stack/channels.ts)
 PH=$(arg nb_ph); VSG=" $(arg nb_vs | tr . ' ') "
@@ -324,7 +337,7 @@ while [ $i -lt "$N" ]; do
   K=/next/Image; INI="-initrd /next/l2.cpio"; APP="console=ttyAMA0 $BK nb_lv=2 nb_id=$i nb_cy=$7,$8 nb_st=$9,${10} nb_hold=$(arg nb_hold 0) $PA nb_pf=$F"
   [ "$4" = r ] && [ -e /next/Image-rt ] && K=/next/Image-rt
   # os: rtos -- the bare-metal rtos image (docs/rtos.md), no initramfs; its words come as nb_r<i>, '+' for blanks
-  if [ "$4" = o ]; then K=/next/rtos.Image; INI=; APP="console=ttyAMA0 $(arg "nb_r$i" | tr + ' ')"; fi
+  ML=; if [ "$4" = o ]; then K=/next/rtos.Image; INI=; APP="console=ttyAMA0 $(arg "nb_r$i" | tr + ' ')"; ML="-overcommit mem-lock=on-fault"; fi
   # os: custom -- the user's kernel, initrd and command line, verbatim (one argv word, never evaluated)
   if [ "$4" = u ]; then K=/c/c$i/kernel; INI=; [ -e /c/c$i/initrd ] && INI="-initrd /c/c$i/initrd"; APP=$(cat /c/c$i/cmdline 2>/dev/null); fi
   # vsock: device + the guest's own channel words; the planned fault victim reboots on panic, and
@@ -335,7 +348,7 @@ while [ $i -lt "$N" ]; do
   CG=; case "${11}" in d | p) case " $DP " in *" ${3%%.*} "*) CG=/sys/fs/cgroup/c${3%%.*}/cgroup.procs ;; esac ;; esac
   ev vmstart "\"g\":$i"
   ( [ -n "$CG" ] && read -r self _ </proc/self/stat && echo "$self" >$CG
-    taskset -c "$(echo "$3" | tr . ,)" $Q -M virt,gic-version=3 -accel kvm -cpu host -smp "$1" -m "$2"M -nodefaults -no-user-config -display none \
+    taskset -c "$(echo "$3" | tr . ,)" $Q -M virt,gic-version=3 -accel kvm -cpu host -smp "$1" -m "$2"M $ML -nodefaults -no-user-config -display none \
       -monitor none -net none -serial stdio -kernel $K $INI -pidfile /tmp/g$i.pid -name g$i,debug-threads=on -no-reboot $DEV \
       -append "$APP" </dev/null 2>&1
     rc=$?

@@ -43,6 +43,7 @@ struct task {
 #define LAT_BUCKETS 320
 #define SPIN 32 /* busy-loop iterations between two looks at the counter */
 #define READ_ONCE(x) (*(volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
 struct cpu {
     u32 idx;
@@ -69,6 +70,7 @@ struct cpu {
     u64 stolen_total;
     u32 burst;                 /* releases made by the current interrupt */
     u64 irqs, lat_max, lat_min, irqs_timed;
+    u64 lat_win;               /* max timer latency since the last heartbeat (vCPU 0 resets it) */
     u32 lat_hist[LAT_BUCKETS];
     u64 next_event;            /* programmed timer compare value, ~0 = disarmed */
     /* vCPU 0 only */
@@ -343,6 +345,7 @@ static void dispatch(struct cpu *c) {
 
 static void lat_record(struct cpu *c, u64 lat) {
     if (lat > c->lat_max) c->lat_max = lat;
+    if (lat > c->lat_win) c->lat_win = lat;
     if (c->irqs_timed++ == 0 || lat < c->lat_min) c->lat_min = lat;
     c->lat_hist[lat_index(ticks_to_ns(lat))]++;
 }
@@ -587,11 +590,23 @@ void background_loop(void) {
             hb_pending = 0;
             irq_on();
             totals(&done, &miss);
+            /* per-window figures for the host's phase windows: stolen time so far, and the worst
+             * timer delivery since the previous heartbeat (a benign race with other vCPUs' writes:
+             * at worst one sample lands in the next window) */
+            u64 stolen = 0, win = 0;
+            for (u32 i = 0; i < ncpu; i++) {
+                stolen += READ_ONCE(cpus[i].stolen_total);
+                u64 w = READ_ONCE(cpus[i].lat_win);
+                if (w > win) win = w;
+                WRITE_ONCE(cpus[i].lat_win, 0);
+            }
             struct line l;
             ln_begin(&l, "hb", at);
             ln_u64(&l, "n", seq);
             ln_u64(&l, "c", done);
             ln_u64(&l, "m", miss);
+            ln_u64(&l, "sl", ticks_to_ns(stolen));
+            ln_u64(&l, "lw", ticks_to_ns(win));
             emit_line(&l);
             continue;
         }

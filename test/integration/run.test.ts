@@ -91,6 +91,9 @@ describe.sequential('nestbed run (real nested stack)', () => {
       const { results } = await runTopology({ topology, outDir: await tempRunDir(name), cacheRoot: CACHE, holdS: 1 });
       expect(results.failure).toBeUndefined();
       expect(results.timing).toBe('deterministic');
+      // per-core virtual time: the emulator setup built, one clock per emulated core
+      expect(results.host.clock).toEqual({ perCore: true, quantum: 10_000 });
+      expect(results.warnings.filter((w) => /per-core/.test(w))).toEqual([]);
       runs.push(results);
     }
     const [a, b] = runs as [RunResults, RunResults];
@@ -164,6 +167,10 @@ describe.sequential('nestbed run (real nested stack)', () => {
     expect(i?.maxIntervalRatio).toBeGreaterThan(0);
     expect(i?.stress.jobs).toBeGreaterThan(0);
     expect(i?.missesPerKJobs.stress).not.toBeNull();
+    // the safety rtos per phase window: stolen time, misses and its worst timer delivery in each
+    const windows = results.isolation?.safetyWindows ?? [];
+    expect(windows.map((w) => w.phase)).toEqual(['boot', 'probe', 'idle', 'stress', 'spatial', 'fault', 'end']);
+    expect(windows.filter((w) => w.heartbeats > 0).every((w) => w.stolenNs !== undefined && w.timerLatencyMaxNs !== undefined)).toBe(true);
     expect(results.isolation?.phases.map((p) => p.name)).toEqual(['probe', 'idle', 'stress', 'spatial', 'fault', 'end']);
     // (b) spatial: ivi read an address outside its RAM; whatever happened stayed inside ivi
     const sp = results.isolation?.spatial;

@@ -201,13 +201,34 @@ describe('judge: rtos guests', () => {
     const floorHigh = check(judge({ text: rtosTopology, results: withRtos(200, 0, 400_000, 300_000), profile: 'nvidia-drive-orin' }), 'latency', 'two');
     expect(floorHigh).toMatchObject({ verdict: 'inconclusive', measured: { value: 91, timeBase: 'ecu-equivalent' }, budget: { value: 50 } });
     expect(floorHigh.message).toContain("inconclusive — the emulated platform's own floor (its fastest wake-up, 69 µs ecu-equivalent) is above the budget");
-    expect(floorHigh.details).toMatchObject({ attribution: { clock: 'ecu-equivalent', platformPathUs: 69, interferenceAndStolenUs: 22 } });
+    expect(floorHigh.details).toMatchObject({ attribution: { clock: 'ecu-equivalent', platformFloorUs: 69, platformFloor: 'its fastest wake-up', aboveFloorUs: 22 } });
     const floorLow = check(judge({ text: rtosTopology, results: withRtos(200, 0, 400_000, 20_000), profile: 'nvidia-drive-orin' }), 'latency', 'two');
     expect(floorLow).toMatchObject({ verdict: 'fail', measured: { value: 91 } });
     const tiny = rtosTopology.replace('latencyUs: 50', 'latencyUs: 2');
     const belowEcu = check(judge({ text: tiny, results: withRtos(200, 0, 400_000, 300_000), profile: 'nvidia-drive-orin' }), 'latency', 'two');
     expect(belowEcu.verdict).toBe('fail');
     expect(belowEcu.message).toContain("the budget is below the ECU's own interrupt path (5 µs, profile nvidia-drive-orin)");
+  });
+
+  it("with per-phase windows, the platform's floor is its worst delivery with the other guests idle (latency and J)", () => {
+    const results = withRtos(1500, 0, 2_800_000, 40_000);
+    const w = (phase: string, lat: number) => ({ phase, fromMs: 0, toMs: 1, heartbeats: 4, maxIntervalS: 0.5, meanIntervalS: 0.5, jobs: 2000, deadlineMisses: 0, stolenNs: 300_000_000, guestS: 2, timerLatencyMaxNs: lat });
+    const window = w('idle', 300_000);
+    results.isolation = {
+      phases: [],
+      safetyWindows: [w('boot', 2_800_000), w('idle', 300_000), w('stress', 310_000)],
+      interference: { guest: 'two', metric: 'm', timeBase: 'virtual (icount)', stressGuests: ['one'], idle: window, stress: window, maxIntervalRatio: 1, missesPerKJobs: { idle: 0, stress: 0 } },
+      notes: [],
+    };
+    const r = judge({ text: rtosTopology, results, profile: 'nvidia-drive-orin' });
+    const lat = check(r, 'latency', 'two');
+    // 300 µs virtual × 0.227 = 69 µs ECU-equivalent > 50: the platform alone is above the budget
+    expect(lat.verdict).toBe('inconclusive');
+    expect(lat.message).toContain("the emulated platform's own floor (its worst delivery with the other guests idle, 69 µs ecu-equivalent)");
+    const s = check(r, 'scheduling', 'two');
+    // J = 300: bound 300 + 200 = 500 < the observed 1500 (the boot window's 2.8 ms delivery): fail
+    expect(s).toMatchObject({ verdict: 'fail', budget: { value: 500 } });
+    expect(s.message).toContain('J = 300 µs (worst timer delivery with the other guests idle, guest-virtual) for brake (1500 > 500 µs)');
   });
 
   it('an rtos guest without its report fails scheduling', () => {

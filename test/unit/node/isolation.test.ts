@@ -81,3 +81,32 @@ describe('isolation results', () => {
     expect(r.interference?.missRateRatio).toBeNull(); // no miss while idle: no finite ratio
   });
 });
+
+describe('the safety rtos per phase window', () => {
+  // heartbeats of a newer rtos: stolen time so far (sl) and the worst delivery since the last one (lw)
+  const lines: [number, string][] = [
+    [1000, '1|2.0|@{"e":"ready","u":0.069,"u0":0.058,"n":1,"v":1,"hz":1000000000,"g":200,"mt":65536,"ma":63000}'],
+    [2000, '1|2.0|@{"e":"hb","u":0.5,"n":1,"c":500,"m":0,"sl":80000000,"lw":210000}'],
+    [3000, '1|2.0|@{"e":"hb","u":1.0,"n":2,"c":1000,"m":3,"sl":170000000,"lw":2790000}'],
+    [30000, '1|@{"e":"ph","u":20.1,"p":"probe"}'],
+    [31000, '1|2.0|@{"e":"hb","u":1.5,"n":3,"c":1500,"m":3,"sl":250000000,"lw":430000}'],
+    [32000, '1|@{"e":"ph","u":22,"p":"idle"}'],
+    [33000, '1|2.0|@{"e":"hb","u":2.0,"n":4,"c":2000,"m":3,"sl":330000000,"lw":339000}'],
+    [37000, '1|@{"e":"ph","u":27,"p":"stress"}'],
+    [38000, '1|2.0|@{"e":"hb","u":2.5,"n":5,"c":2500,"m":3,"sl":412000000,"lw":440000}'],
+    [42000, '1|@{"e":"ph","u":32,"p":"end"}'],
+  ];
+  const c = new RunCollector(t, true, 90_000, planChannels(t, { idleS: 2, stressS: 2, afterFaultS: 0 }));
+  for (const [ms, line] of lines) c.feed(demuxLine(line), ms);
+
+  it('boot (the others starting), then one window per phase: misses, stolen time over guest time, worst delivery', () => {
+    const r = isolationResults({ topology: t, phases: { idleS: 2, stressS: 2, afterFaultS: 0 }, rec: c.iso, timeBase: 'virtual (icount)', endMs: 45_000 });
+    expect(r.safetyWindows?.map((w) => [w.phase, w.heartbeats, w.jobs, w.deadlineMisses, w.stolenNs, w.guestS, w.timerLatencyMaxNs])).toEqual([
+      ['boot', 2, 500, 3, 90_000_000, 0.5, 2_790_000],
+      ['probe', 1, 500, 0, 80_000_000, 0.5, 430_000],
+      ['idle', 1, 500, 0, 80_000_000, 0.5, 339_000],
+      ['stress', 1, 500, 0, 82_000_000, 0.5, 440_000],
+      ['end', 0, 0, 0, undefined, undefined, undefined],
+    ]);
+  });
+});

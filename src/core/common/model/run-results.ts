@@ -52,6 +52,8 @@ export const levelResultSchema = z.strictObject({
   vmmRssMaxKiB: z.array(kib),
   /** L1: vCPU index → affinity of its thread in L0 (hex mask), as pinned by L0's agent. */
   vcpuAffinityInL0: z.record(z.string(), z.string()).optional(),
+  /** L0: the emulated cores its own work (agent, L1 VMM main loop and I/O threads) is confined to. */
+  housekeepingCpus: z.string().optional(),
   /** L1: cpuset partitions made for deadline reservations (cpuset.cpus.partition read back). */
   cpuPartitions: z.array(z.strictObject({ cpu: z.number().int(), state: z.string() })).optional(),
 });
@@ -252,6 +254,11 @@ const phaseWindowSchema = z.strictObject({
   /** Jobs completed and deadline misses during the window (from the heartbeats' running totals). */
   jobs: z.number().int(),
   deadlineMisses: z.number().int(),
+  /** Stolen time in the window (rtos `sl` difference, ns) over `guestS` seconds of its guest time. */
+  stolenNs: z.number().int().optional(),
+  guestS: z.number().optional(),
+  /** Worst timer delivery of the rtos in the window, ns. */
+  timerLatencyMaxNs: z.number().int().optional(),
 });
 
 export const isolationResultSchema = z.strictObject({
@@ -302,6 +309,8 @@ export const isolationResultSchema = z.strictObject({
       others: z.array(z.strictObject({ guest: z.string(), keptRunning: z.boolean(), evidence: z.string() })),
     })
     .optional(),
+  /** The safety rtos per phase window: boot (the other guests starting), then each L1 phase. */
+  safetyWindows: z.array(phaseWindowSchema.extend({ phase: z.string() })).optional(),
   /** Isolation (e): the safety guest's latency with the QM guests idle vs under their declared stress. */
   interference: z
     .strictObject({

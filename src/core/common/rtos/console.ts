@@ -39,6 +39,10 @@ export const rtosHeartbeatSchema = z.strictObject({
   c: count,
   /** Deadline misses so far, all tasks. */
   m: count,
+  /** Stolen time so far, ns (all vCPUs); absent in transcripts of older rtos builds. */
+  sl: count.optional(),
+  /** Worst timer-interrupt latency since the previous heartbeat, ns. */
+  lw: count.optional(),
 });
 export const rtosTaskSchema = z.strictObject({
   e: z.literal('task'),

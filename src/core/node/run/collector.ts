@@ -24,7 +24,7 @@ export interface IsolationRecord {
   /** guest index → host ms of each of its agent events. */
   readonly guestEventMs: Map<number, number[]>;
   /** rtos guest index → heartbeats with host arrival. */
-  readonly heartbeats: Map<number, { u: number; n: number; c: number; m: number; atMs: number }[]>;
+  readonly heartbeats: Map<number, { u: number; n: number; c: number; m: number; sl?: number; lw?: number; atMs: number }[]>;
   /** guest index → first panic line seen on its console (host ms). */
   readonly panicLines: Map<number, { line: string; atMs: number }>;
   /** The spatial probe's report (isolation (b)). */
@@ -208,6 +208,9 @@ export class RunCollector {
       }
       case 'l1pin':
         if (L === 0) this.l1.vcpuAffinityInL0 = Object.fromEntries(Object.entries((d.m ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+        break;
+      case 'hk':
+        if (L === 0 && str(d.c) !== undefined) lv.housekeepingCpus = str(d.c);
         break;
       case 'part':
         if (L === 1 && num(d.c) !== undefined) (lv.cpuPartitions ??= []).push({ cpu: num(d.c) ?? 0, state: str(d.st) ?? '?' });
@@ -414,7 +417,7 @@ export class RunCollector {
     const ev = l.event;
     if (ev.e === 'hb') {
       const hb = this.iso.heartbeats.get(g.index) ?? [];
-      hb.push({ u: ev.u, n: ev.n, c: ev.c, m: ev.m, atMs: tMs });
+      hb.push({ u: ev.u, n: ev.n, c: ev.c, m: ev.m, ...(ev.sl !== undefined ? { sl: ev.sl } : {}), ...(ev.lw !== undefined ? { lw: ev.lw } : {}), atMs: tMs });
       this.iso.heartbeats.set(g.index, hb);
     }
     switch (ev.e) {

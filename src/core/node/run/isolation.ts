@@ -62,6 +62,9 @@ interface Hb {
   n: number;
   c: number;
   m: number;
+  /** Stolen time so far, ns; worst timer delivery since the previous heartbeat, ns (newer rtos). */
+  sl?: number;
+  lw?: number;
   atMs: number;
 }
 
@@ -80,7 +83,17 @@ const window = (hbs: readonly Hb[], fromMs: number, toMs: number): PhaseWindow =
     meanIntervalS: gaps.length ? Number((gaps.reduce((a, b) => a + b, 0) / gaps.length).toFixed(6)) : null,
     jobs: last && first ? last.c - first.c : 0,
     deadlineMisses: last && first ? last.m - first.m : 0,
+    ...(last?.sl !== undefined && first?.sl !== undefined ? { stolenNs: last.sl - first.sl, guestS: Number((last.u - first.u).toFixed(6)) } : {}),
+    ...(inside.some((h) => h.lw !== undefined) ? { timerLatencyMaxNs: Math.max(...inside.map((h) => h.lw ?? 0)) } : {}),
   };
+};
+
+/** The safety rtos's figures per phase window: from its first heartbeat to L1's first phase
+ * marker (`boot`: the other guests booting and being pinned), then one window per phase marker. */
+export const safetyWindows = (hbs: readonly Hb[], phases: readonly { name: string; atMs: number }[], endMs: number): (PhaseWindow & { phase: string })[] => {
+  if (hbs.length === 0) return [];
+  const marks = [{ name: 'boot', atMs: hbs[0]!.atMs }, ...phases.filter((p) => p.atMs > hbs[0]!.atMs)];
+  return marks.map((m, k) => ({ phase: m.name, ...window(hbs, m.atMs, marks[k + 1]?.atMs ?? endMs + 1) }));
 };
 
 export interface IsolationInputs {
@@ -124,6 +137,7 @@ export const isolationResults = (i: IsolationInputs): IsolationResult => {
       missesPerKJobs: { idle: per(idle), stress: per(stress) },
       missRateRatio: per(idle) && per(stress) !== null ? Number(((per(stress) ?? 0) / (per(idle) ?? 1)).toFixed(3)) : null,
     };
+    out.safetyWindows = safetyWindows(hbs, rec.phases, i.endMs);
     if (idle.heartbeats === 0 || stress.heartbeats === 0) notes.push('interference: a window holds no heartbeat of the safety guest (its run ended or the window is shorter than the heartbeat period)');
   } else if (i.phases.stressS > 0 || i.phases.idleS > 0) {
     notes.push(safetyIdx === undefined ? 'interference: no rtos safety guest; a Linux safety guest (cyclictest split by phase) is not implemented' : 'interference: the idle/stress phases were not reached');

@@ -344,6 +344,14 @@ const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
   o.signal?.addEventListener('abort', onAbort, { once: true });
 
   emit({ type: 'state', t: 0, state: 'starting', detail: plan.argv.join(' ') });
+  if (deterministic) {
+    emit({
+      type: 'stage',
+      t: 0,
+      stage: 'clock',
+      message: emulator.perCore ? `clock: per-core virtual time (one clock per emulated core, synchronised every ${emulator.quantum} instructions)` : `warning: ${emulator.warning ?? 'one shared virtual clock'}`,
+    });
+  }
   proc.start();
   if (o.signal?.aborted) onAbort();
   const exit = await proc.exited;

@@ -15,6 +15,10 @@ export const MAX_KERNEL_CMDLINE = 2048;
  * (paca/pacg) from every level, so guests would fail ISA parity with ECUs that have it (Orin,
  * SA8775P). Measured without it: two-linux all-ready 47.5 s (one run) vs a 42.3 s median with it. */
 export const TUNED_KERNEL_ARGS = [
+  // no huge-page collapsing or proactive compaction: in L0 every move of L1's memory is an MMU
+  // notifier event that makes KVM drop the shadow stage-2 tables of *every* nested guest (each then
+  // re-faults its whole working set: multi-millisecond stalls of the safety guest)
+  'transparent_hugepage=never',
   'quiet',
   'loglevel=1',
   'mitigations=off',
@@ -273,14 +277,17 @@ export interface StackPlan {
   readonly channels: ChannelPlan;
 }
 
-/** With more emulated cores than L1 has vCPUs, L0's own work (its agent, the L1 VMM's main loop and
- * I/O threads) runs on the spare cores (guest/init.sh) and the cores of L1's vCPUs get no scheduler
- * tick while that vCPU runs alone there (each tick is an exit of L1). Measured (docs/emulation-notes.md,
- * linux + rtos, deterministic): rtos deadline misses 930 → 338 (housekeeping core) → 146 (+ nohz_full). */
+/** L0's housekeeping: its own work (its agent, the L1 VMM's main loop and I/O threads) runs on the
+ * spare emulated cores when there are more cores than L1 has vCPUs, else on the cores of L1's
+ * non-partitioned CPUs — where L1's own work and the least critical guests run (guest/init.sh) — and
+ * the other cores get no scheduler tick while one vCPU thread runs there (each tick is an exit of
+ * L1 and of the guest inside it) and no RCU callbacks. Measured (docs/emulation-notes.md, linux +
+ * rtos, deterministic): rtos deadline misses 930 → 338 (housekeeping core) → 146 (+ nohz_full). */
 export const l0Isolation = (t: ValidTopology): string[] => {
   const v = t.hypervisor.vcpus;
-  if (t.host.cores <= v) return [];
-  const cpus = v === 1 ? '0' : `0-${v - 1}`;
+  const quiet = t.host.cores > v ? [...Array(v).keys()] : partitionCpus(t);
+  if (quiet.length === 0 || quiet.length >= t.host.cores) return [];
+  const cpus = quiet.join(',');
   return [`nohz_full=${cpus}`, `rcu_nocbs=${cpus}`];
 };
 
