@@ -19,12 +19,13 @@ let setupDone: Promise<void> | undefined;
 export const ensureSetup = (): Promise<void> =>
   (setupDone ??= runSetup({ cacheRoot: CACHE, check: false, log: (l) => process.stderr.write(`setup: ${l}\n`) }).then(() => undefined));
 
-/** For a suite that boots real stacks: the image set is there and no emulator of ours is running. */
+/** For a suite that boots real stacks: the image set is there and no emulator of ours is running.
+ * On a fresh machine the first call builds the per-core-time emulator (about 12 min on 2 cores). */
 export const beforeRealStacks = (): void =>
   beforeAll(async () => {
     await ensureSetup();
     expect(await liveEmulators()).toEqual([]);
-  }, 10 * MIN);
+  }, 40 * MIN);
 
 export const validTopology = async (text: string): Promise<ValidTopology> => {
   const { profiles } = await loadProfiles();

@@ -229,6 +229,7 @@ describe('judge: rtos guests', () => {
     // J = 300: bound 300 + 200 = 500 < the observed 1500 (the boot window's 2.8 ms delivery): fail
     expect(s).toMatchObject({ verdict: 'fail', budget: { value: 500 } });
     expect(s.message).toContain('J = 300 µs (worst timer delivery with the other guests idle, guest-virtual) for brake (1500 > 500 µs)');
+    expect(s.message).toContain('the worst delivery was in the boot window (2800 µs virtual, 0 miss(es) there)');
   });
 
   it('an rtos guest without its report fails scheduling', () => {

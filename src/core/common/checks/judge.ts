@@ -134,6 +134,14 @@ const judgedTime = (value: number, unit: string, deterministic: boolean, profile
 const idleWindowLatencyNs = (g: Guest, results: RunResults): number | undefined =>
   results.isolation?.interference?.guest === g.name ? results.isolation.safetyWindows?.find((w) => w.phase === 'idle')?.timerLatencyMaxNs : undefined;
 
+/** Where the rtos's worst timer delivery happened: " (worst in the fault window: 6751 µs)". */
+const worstWindowText = (g: Guest, results: RunResults): string => {
+  if (results.isolation?.interference?.guest !== g.name) return '';
+  const ws = (results.isolation.safetyWindows ?? []).filter((w) => w.timerLatencyMaxNs !== undefined);
+  const worst = ws.reduce<(typeof ws)[number] | undefined>((a, w) => (!a || (w.timerLatencyMaxNs ?? 0) > (a.timerLatencyMaxNs ?? 0) ? w : a), undefined);
+  return worst ? `; the worst delivery was in the ${worst.phase} window (${Math.ceil((worst.timerLatencyMaxNs ?? 0) / 1000)} µs virtual, ${worst.deadlineMisses} miss(es) there)` : '';
+};
+
 const latencyCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: JudgeInput, deterministic: boolean): CheckResult => {
   const base = { id: 'latency', guest: g.name };
   const budget = budgetFor(g, gi, 'latencyUs', input.profile);
@@ -185,7 +193,7 @@ const latencyCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: J
   if (!budget) return { ...base, verdict: 'skipped', measured, message: `${g.name}: ${raw}${mapped}${consists}; no latencyUs budget`, details };
   const over = measured.value > budget.value;
   const common = { ...base, measured, budget: fig(budget.value, 'µs'), budgetSource: budget.source, ...(deterministic ? {} : { indicative: true }), details };
-  const text = `${g.name}: ${raw}${mapped}${consists} ${over ? '>' : '≤'} latencyUs ${budget.value}`;
+  const text = `${g.name}: ${raw}${mapped}${consists} ${over ? '>' : '≤'} latencyUs ${budget.value}${g.os === 'rtos' ? worstWindowText(g, input.results) : ''}`;
   if (over && deterministic) {
     const target = input.profile?.platform?.interruptPathUs;
     if (target !== undefined && target > budget.value) {
@@ -308,7 +316,7 @@ const schedulingCheck = (g: Guest, r: GuestResult | undefined, input: JudgeInput
   const path = `the measured platform interrupt path J = ${measuredJ} µs (${jWhat}, guest-virtual)`;
   const common = { ...base, ...(measured ? { measured } : {}), ...(budget ? { budget } : {}), budgetSource: `analysis with ${path}`, details };
   if (exceeded.length > 0) {
-    return { ...common, verdict: 'fail', message: `${g.name}: observed worst response time exceeds the bound computed with ${path} for ${exceeded.map((x) => `${x.name} (${x.observedMaxUs} > ${x.boundUs} µs)`).join(', ')} — something the model does not know delayed it (stolen time, a broken partition)${r?.reservation ? ` (reservation applied: ${r.reservation.applied ?? r.reservation.requested})` : ''}` };
+    return { ...common, verdict: 'fail', message: `${g.name}: observed worst response time exceeds the bound computed with ${path} for ${exceeded.map((x) => `${x.name} (${x.observedMaxUs} > ${x.boundUs} µs)`).join(', ')} — something the model does not know delayed it (stolen time, a broken partition)${worstWindowText(g, input.results)}${r?.reservation ? ` (reservation applied: ${r.reservation.applied ?? r.reservation.requested})` : ''}` };
   }
   if (unobserved.length > 0) return { ...common, verdict: 'fail', message: `${g.name}: ${unobserved.map((x) => `${x.name} never completed a job`).join('; ')}` };
   if (missed.length > 0) {

@@ -15,10 +15,6 @@ export const MAX_KERNEL_CMDLINE = 2048;
  * (paca/pacg) from every level, so guests would fail ISA parity with ECUs that have it (Orin,
  * SA8775P). Measured without it: two-linux all-ready 47.5 s (one run) vs a 42.3 s median with it. */
 export const TUNED_KERNEL_ARGS = [
-  // no huge-page collapsing or proactive compaction: in L0 every move of L1's memory is an MMU
-  // notifier event that makes KVM drop the shadow stage-2 tables of *every* nested guest (each then
-  // re-faults its whole working set: multi-millisecond stalls of the safety guest)
-  'transparent_hugepage=never',
   'quiet',
   'loglevel=1',
   'mitigations=off',
