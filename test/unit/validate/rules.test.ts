@@ -107,6 +107,16 @@ describe('mixed criticality', () => {
     expect(d?.message).toBe('a: its budgets.latencyUs is 200 µs, but its vcpuServer 600/1000 µs can withhold the CPU for up to 2 × (1000 − 600) = 800 µs: the latency budget cannot be guaranteed (shorten the period or raise the budget)');
   });
 
+  it("NB4006 a latency budget below the ECU's own interrupt path is a warning at the budget (Orin: 5 µs)", () => {
+    const withBudget = (latency: number) => topologyYaml(guest(`name: a, pin: [0], budgets: { latencyUs: ${latency} }`), 'profile: nvidia-drive-orin\n');
+    expect(validateText(withBudget(5)).diagnostics.filter((d) => d.code === 'NB4006')).toEqual([]);
+    const [d] = validateText(withBudget(2)).diagnostics.filter((d) => d.code === 'NB4006');
+    expect(d).toMatchObject({ severity: 'warning', path: 'guests[0].budgets.latencyUs' });
+    expect(d?.message).toBe("a: budgets.latencyUs = 2 µs is below the ECU's own interrupt path of 5 µs (profile nvidia-drive-orin platform.interruptPathUs): no hypervisor configuration can meet it");
+    // no profile: nothing to compare with
+    expect(only(topologyYaml(guest('name: a, pin: [0], budgets: { latencyUs: 2 }')), 'NB4006')).toEqual([]);
+  });
+
   it('NB6003 servers above the 95 % SCHED_DEADLINE admission of one vCPU (but ≤ 100 %) are a warning', () => {
     const s = (name: string, p: number, b: number) => guest(`name: ${name}, pin: [0], vcpuServer: { periodUs: ${p}, budgetUs: ${b} }`);
     expect(only(topologyYaml(s('a', 1000, 600) + s('b', 1000, 350)), 'NB6003')).toEqual([]);

@@ -65,6 +65,7 @@ export const DIAGNOSTIC_CODES = {
   NB4001: { family: 'mixed-criticality', name: 'no-freedom-from-interference', summary: 'An ASIL guest shares a hypervisor vCPU without a vcpuServer on every sharer.' },
   NB4002: { family: 'mixed-criticality', name: 'overcommitted-servers', summary: 'The servers pinned to one hypervisor vCPU need more than 100 % of it.' },
   NB4004: { family: 'mixed-criticality', name: 'latency-below-blackout', summary: "A guest's latency budget is shorter than the longest time its server can withhold the CPU, 2(Π − Θ)." },
+  NB4006: { family: 'mixed-criticality', name: 'latency-below-interrupt-path', summary: "A guest's latency budget is shorter than the ECU's own interrupt path (profile platform.interruptPathUs)." },
   // channels
   NB4003: { family: 'channels', name: 'qm-into-asil', summary: 'A channel carries data from a QM guest into an ASIL C/D guest.' },
   NB4005: { family: 'channels', name: 'custom-guest-channel', summary: 'A channel to or from an os: custom guest, which nestbed run does not realise yet.' },

@@ -206,6 +206,21 @@ const latencyVsServer = ({ topology, report, profile }: RuleContext): void => {
   });
 };
 
+/** The ECU's own interrupt path (profile platform.interruptPathUs) is the least latency any
+ * configuration can reach: a budget below it is unreachable (and `check` fails it). */
+const latencyVsPlatform = ({ topology, report, profile }: RuleContext): void => {
+  const path = profile?.platform?.interruptPathUs;
+  if (path === undefined) return;
+  topology.guests.forEach((g, gi) => {
+    const own = g.budgets?.latencyUs;
+    const latency = own ?? profile?.budgets[g.role]?.latencyUs;
+    if (latency === undefined || latency >= path) return;
+    const where: (string | number)[] = own !== undefined ? ['guests', gi, 'budgets', 'latencyUs'] : ['guests', gi, 'role'];
+    const from = own !== undefined ? 'budgets.latencyUs' : `profile ${profile!.id}'s ${g.role} latencyUs`;
+    report('NB4006', 'warning', where, `${g.name}: ${from} = ${latency} µs is below the ECU's own interrupt path of ${path} µs (profile ${profile!.id} platform.interruptPathUs): no hypervisor configuration can meet it`);
+  });
+};
+
 const channels = ({ topology, report }: RuleContext): void => {
   const byName = new Map(topology.guests.map((g) => [g.name, g]));
   topology.channels?.forEach((c, ci) => {
@@ -257,4 +272,4 @@ const emulation = ({ topology, report }: RuleContext): void => {
 };
 
 /** Rules in the order of spec/topology.md. `formatConstraints` comes first: its errors are input-class. */
-export const RULES: ReadonlyArray<(ctx: RuleContext) => void> = [formatConstraints, customImages, references, resources, mixedCriticality, latencyVsServer, channels, emulation];
+export const RULES: ReadonlyArray<(ctx: RuleContext) => void> = [formatConstraints, customImages, references, resources, mixedCriticality, latencyVsServer, latencyVsPlatform, channels, emulation];
