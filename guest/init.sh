@@ -217,9 +217,14 @@ for c in $DP; do
 done
 [ -n "$DP" ] && echo HRTICK_DL >/sys/kernel/debug/sched/features 2>/dev/null
 # the rtos guests' memory is locked as it is faulted in (-overcommit below) and never migrated: a
-# moved page is a stage-2 unmap and a TLB invalidation that L0 turns into a shadow stage-2 rebuild
+# moved page is a stage-2 unmap and a TLB invalidation that L0 turns into a shadow stage-2 rebuild;
+# huge pages stay on, but no compaction to make them (defrag): measured, the compaction after the
+# planned panic's VM teardown stalled the safety rtos for 6.75 ms (8 misses), none with this
+# (docs/emulation-notes.md)
 echo 0 >/proc/sys/vm/compaction_proactiveness 2>/dev/null
 echo 0 >/proc/sys/vm/compact_unevictable_allowed 2>/dev/null
+echo never >/sys/kernel/mm/transparent_hugepage/defrag 2>/dev/null
+echo 0 >/sys/kernel/mm/transparent_hugepage/khugepaged/defrag 2>/dev/null
 # orchestrated runs (nb_ph): vhost-vsock for the guests' vsock devices, and the relay, which forwards
 # only the declared from→to:port connections (nb_rl=port.fromCid.toCid,...; src/core/node/stack/channels.ts)
 PH=$(arg nb_ph); VSG=" $(arg nb_vs | tr . ' ') "
