@@ -48,8 +48,8 @@ guests:
     memoryMiB: 64
     vcpuServer: { periodUs: 1000, budgetUs: 480 }
     tasks:
-      - { name: tick, periodUs: 1000, wcetUs: 700, priority: 20 }
-      - { name: tock, periodUs: 1000, wcetUs: 400, priority: 10 }
+      - { name: tick, periodUs: 1000, wcetUs: 150, priority: 20 }
+      - { name: tock, periodUs: 1000, wcetUs: 100, deadlineUs: 200, priority: 10 }
 channels:
   - { from: roomy, to: tight, kind: vsock, port: 5000 }
 `;
@@ -70,7 +70,9 @@ describe.sequential('nestbed check (real nested stack): every check passes and f
     expect(v.errors).toBe(0);
     // validate already warns that the two servers on hypervisor vCPU 1 exceed SCHED_DEADLINE's 95 %
     expect(v.diagnostics.map((d) => d.code)).toContain('NB6003');
-    expect(v.diagnostics.filter((d) => d.code === 'NB5001').map((d) => d.severity)).toEqual(['warning']);
+    // and that greedy's tasks cannot meet their deadlines behind its server's 1040 µs blackout (and tock
+    // not even on a CPU of its own: 150 + 100 > 200 µs): a warning each for this QM guest
+    expect(v.diagnostics.filter((d) => d.code === 'NB5001').map((d) => [d.severity, d.path])).toEqual([['warning', 'guests[2].tasks[0]'], ['warning', 'guests[2].tasks[1]']]);
     const { results } = await runTopology({
       topology: v.valid!,
       topologyText: BREAK,
@@ -95,11 +97,14 @@ describe.sequential('nestbed check (real nested stack): every check passes and f
     expect(find(report.checks, 'memory', 'tight').message).toMatch(/uses [\d.]+ MiB at ready > memoryMiB 1/);
     expect(find(report.checks, 'latency', 'tight')).toMatchObject({ verdict: 'fail', budget: { value: 1, unit: 'µs' } });
 
-    // scheduling: 700 + 400 µs every 1000 µs cannot fit (validate warns NB5001 for this QM guest); the
-    // run's misses are not the emulated platform's doing — no bound meets the deadline even on the ECU
+    // scheduling: tock (100 µs due 200 µs after its release, behind tick's 150 µs) misses every job; the
+    // misses are not the emulated platform's doing — no bound meets the deadline even on the ECU
     const sched = find(report.checks, 'scheduling', 'greedy');
     expect(sched.verdict).toBe('fail');
-    expect(sched.message).toMatch(/^greedy: (tick missed \d+ of \d+ .*; )?tock missed \d+ of \d+ \(bound with measured J > limit µs, deadline 1000 µs, on the ECU > deadline µs\)/);
+    expect(sched.message).toMatch(/^greedy: (?:tick missed \d+ of \d+ .*; )?tock missed \d+ of \d+ \(bound with measured J (?:\d+|> limit) µs, deadline 200 µs, on the ECU (?:\d+|> deadline) µs\)$/);
+    const [, missed, jobs] = /tock missed (\d+) of (\d+)/.exec(sched.message) ?? [];
+    expect(Number(missed)).toBeGreaterThan(0);
+    expect(missed).toBe(jobs);
 
     // channels: the declared one answered; the undeclared one the relay was told to let through fails
     const ch = find(report.checks, 'isolation.channels');
