@@ -1,12 +1,13 @@
 // The per-core-time emulator for `deterministic` runs: Debian's own source of the QEMU version in use,
 // with nestbed's patch (emulator/qemu-per-core-time.patch, GPL-2.0-or-later), built for the aarch64
-// system target only. Cached by the hash of everything that shapes the binary (source tarball,
-// patch, configure arguments, recipe version) and recorded in the manifest with its SHA-256.
+// system target only. Cached by the hash of everything that shapes the binary (the host emulator's
+// Debian version, which fixes the source package; the patch; the configure arguments; the recipe
+// version) and recorded in the manifest with its SHA-256 and the source tarball's.
 // A failed build is recorded too (same key: not retried on every setup); deterministic runs then
 // use the stock emulator with a warning.
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InfrastructureError } from '../../common/model/errors.js';
 import { runTool, ToolError } from '../process/tool.js';
@@ -43,7 +44,6 @@ export const CONFIGURE_ARGS = [
 /** Host packages the build needs; meson (> 1.5 for QEMU 10) and pycotap come from backports on Debian 12. */
 export const BUILD_PACKAGES = ['ninja-build', 'pkg-config', 'libglib2.0-dev', 'libpixman-1-dev', 'flex', 'bison', 'libfdt-dev', 'python3-setuptools', 'python3-venv'] as const;
 export const BACKPORT_BUILD_PACKAGES = ['meson', 'python3-pycotap'] as const;
-
 
 /** "10.0.2 (Debian 1:10.0.2+ds-2+deb13u1~bpo12+1)" → the Debian version, when it is Debian's build. */
 export const debianVersionOf = (hostVersion: string): string | undefined => /\(Debian ([^)\s]+)\)/.exec(hostVersion)?.[1];
@@ -92,8 +92,7 @@ const ensureBuildTools = async (c: BuildContext): Promise<void> => {
   const missing: string[] = [];
   for (const p of BUILD_PACKAGES) if (!(await installed(p))) missing.push(p);
   const bpo: string[] = [];
-  if (!(await mesonRecent())) bpo.push('meson');
-  if (!(await installed('python3-pycotap'))) bpo.push('python3-pycotap');
+  for (const p of BACKPORT_BUILD_PACKAGES) if (!(p === 'meson' ? await mesonRecent() : await installed(p))) bpo.push(p);
   if (missing.length === 0 && bpo.length === 0) return;
   if (process.getuid?.() !== 0) throw new InfrastructureError(`the emulator build needs ${[...missing, ...bpo].join(', ')}; installing them needs root`, 'run "sudo nestbed setup" once');
   const os = await readOsRelease();
@@ -174,7 +173,7 @@ const buildFromSource = async (c: BuildContext, host: HostQemu, key: string): Pr
     const dest = join(c.root, file);
     await mkdir(join(c.root, key), { recursive: true });
     await copyFile(join(build, 'qemu-system-aarch64'), `${dest}.tmp`);
-    await runTool('mv', ['mv', '-f', `${dest}.tmp`, dest], { timeoutMs: 20_000 });
+    await rename(`${dest}.tmp`, dest);
     const v = await runTool('emulator', [dest, '--version'], { timeoutMs: 20_000 });
     const help = await runTool('emulator', [dest, '-h'], { timeoutMs: 20_000 });
     if (!help.stdout.includes('quantum=N')) throw new InfrastructureError('the built emulator does not offer -icount quantum (the patch did not apply as expected)');
