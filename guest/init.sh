@@ -49,7 +49,8 @@ if [ "$LV" = 2 ]; then
     VX=",\"vs\":$n"
   fi
   ev ready "$(meminfo)$VX"
-  if [ "$(arg nb_panic 0)" = 1 ]; then echo c >/proc/sysrq-trigger; fi
+  # (the test hook lets the ready line leave the tty before the crash's printk)
+  if [ "$(arg nb_panic 0)" = 1 ]; then sleep 1; echo c >/proc/sysrq-trigger; fi
   cpuev
   SP=; NICE=; command -v nice >/dev/null 2>&1 && NICE="nice -n 19"
   stress() {
@@ -98,7 +99,7 @@ if [ "$LV" = 2 ]; then
         probe) probes ;;
         stress) stress ;;
         spatial) spatial ;;
-        panic) ev panicking; echo c >/proc/sysrq-trigger ;;
+        panic) ev panicking; sleep 1; echo c >/proc/sysrq-trigger ;;
         ping) ev alive ;;
         *) break ;;
       esac

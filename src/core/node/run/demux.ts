@@ -38,6 +38,44 @@ export const demuxLine = (raw: string, opaque?: (guest: number) => boolean): Dem
   return { kind: 'text', level, ...g, text: rest };
 };
 
+/** Where the JSON object that starts `text` at index 0 ends (exclusive), or -1: braces counted
+ * outside strings, escapes honoured. */
+const objectEnd = (text: string): number => {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return i + 1;
+  }
+  return -1;
+};
+
+/**
+ * An event line that something else printed onto before its newline went out — a guest's agent
+ * line followed at once by a kernel message written straight to the console (printk does not wait
+ * for the tty's pending output), e.g. `@{"e":"ready",…}[   18.71] sysrq: Trigger a crash` — as two
+ * lines with the same route: the event, then the text. Any other line comes back unchanged.
+ */
+export const splitGluedLine = (raw: string): string[] => {
+  const line = raw.replace(/\r/g, '');
+  const route = ROUTE.exec(line)?.[0] ?? '';
+  const rest = line.slice(route.length);
+  if (!rest.startsWith('@{')) return [raw];
+  const end = objectEnd(rest.slice(1));
+  if (end < 0 || end + 1 >= rest.length) return [raw];
+  try {
+    JSON.parse(rest.slice(1, end + 1));
+  } catch {
+    return [raw];
+  }
+  return [`${route}${rest.slice(0, end + 1)}`, `${route}${rest.slice(end + 1)}`];
+};
+
 export type FailureMarker = { readonly reason: 'kernel-panic' | 'vmm-error'; readonly message: string };
 
 /** Failure markers in console text (QEMU's functional tests watch for the same). */

@@ -21,7 +21,7 @@ import { findHostQemu, installHint } from '../setup/host-qemu.js';
 import { readManifest, sha256File, type Manifest } from '../setup/manifest.js';
 import { cachePaths } from '../setup/paths.js';
 import { RunCollector } from './collector.js';
-import { demuxLine, failureMarker, warningMarker } from './demux.js';
+import { demuxLine, failureMarker, splitGluedLine, warningMarker } from './demux.js';
 import { checkMemory, cpuMaskFor, planStack, type StackPlan } from '../stack/plan.js';
 import { orchestrated, type PhasePlan } from '../stack/channels.js';
 import { channelResults, isolationResults } from './isolation.js';
@@ -237,6 +237,11 @@ const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
       allTail.push(`host: ${line}`);
       if (allTail.length > TAIL) allTail.shift();
       if (/^qemu-system-aarch64: (?!warning)/.test(line)) fail('vmm-error', `host emulator: ${line}`);
+      return;
+    }
+    const parts = splitGluedLine(raw);
+    if (parts.length > 1) {
+      for (const part of parts) onLine(stream, part);
       return;
     }
     const d = demuxLine(raw, isCustom);
