@@ -134,7 +134,7 @@ const judgedTime = (value: number, unit: string, deterministic: boolean, profile
 const idleWindowLatencyNs = (g: Guest, results: RunResults): number | undefined =>
   results.isolation?.interference?.guest === g.name ? results.isolation.safetyWindows?.find((w) => w.phase === 'idle')?.timerLatencyMaxNs : undefined;
 
-/** Where the rtos's worst timer delivery happened: " (worst in the fault window: 6751 µs)". */
+/** Where the rtos's worst timer delivery happened: "; the worst delivery was in the fault window (6751 µs virtual, 8 miss(es) there)". */
 const worstWindowText = (g: Guest, results: RunResults): string => {
   if (results.isolation?.interference?.guest !== g.name) return '';
   const ws = (results.isolation.safetyWindows ?? []).filter((w) => w.timerLatencyMaxNs !== undefined);
@@ -183,8 +183,8 @@ const latencyCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: J
   const raw = `${what}, ${deterministic ? 'guest-virtual' : 'host-wall'}`;
   const mapped = measured.timeBase === 'ecu-equivalent' ? ` = ${measured.value} µs ECU-equivalent` : '';
   const floor = floorUs !== undefined ? judgedTime(floorUs, 'µs', deterministic, input.profile) : undefined;
-  // what the figure consists of: the platform's interrupt path (the floor: the fastest wake-up
-  // seen) and what came on top in the worst case (interference and stolen time at the levels below)
+  // what the figure consists of: the emulated platform's floor (see floorUs) and what came on top in
+  // the worst case (interference and stolen time at the levels below)
   const attribution = floor
     ? { clock: measured.timeBase, platformFloorUs: floor.value, platformFloor: floorWhat, aboveFloorUs: Math.max(0, measured.value - floor.value), ...(g.os === 'rtos' && end ? { stolenTotalUs: Math.ceil(end.stolenNs / 1000) } : {}) }
     : undefined;
@@ -266,7 +266,8 @@ const parityChecks = (g: Guest, r: GuestResult | undefined, input: JudgeInput): 
 /** Observed rtos response times against the response-time analysis. Two bounds per task:
  * - the **target** bound of `validate` (the ECU profile's interrupt path J_ecu): is it schedulable on the ECU;
  * - the **emulated** bound: the same analysis with the interrupt path J the run measured (the rtos's
- *   worst timer delivery, guest-virtual µs). Observed and emulated bound are on one clock, so
+ *   worst timer delivery with the other guests idle when the run had isolation phases, else its
+ *   worst of the run; guest-virtual µs). Observed and emulated bound are on one clock, so
  *   "observed ≤ emulated bound" is the test of the model and of the isolation: above it, something
  *   the model does not know (stolen time, a broken partition) delayed the task — fail.
  * Deadline misses: fail when the emulated bound meets the deadline (the platform cannot explain
