@@ -178,10 +178,8 @@ function rtaJitter(
   jitter: number,
   nAll: number,
 ): number {
-  const blackout = period - budget;
   const limit = bound - jitter; // R = J + w ≤ bound ⇔ w ≤ bound − J
   if (limit < wcet) return -1;
-  const supplyTime = (demand: number): number => (kind === KIND_SERVER ? (Math.ceil(demand / budget) + 1) * blackout + demand : demand);
   let w = wcet;
   for (;;) {
     let demand = wcet;
@@ -191,7 +189,7 @@ function rtaJitter(
       demand += releases * (j < n ? wcets[j]! + jitter : jitter);
       if (demand > limit) return -1;
     }
-    const next = supplyTime(demand);
+    const next = kind === KIND_SERVER ? serverTbf(period, budget, demand) : demand;
     if (next > limit) return -1;
     if (next <= w) return w + jitter;
     w = next;

@@ -8,23 +8,31 @@ export interface DebianSource {
   readonly signedBy?: string;
 }
 
-/** Parses a deb822 .sources file (stanzas separated by blank lines; '#' comments). */
-export const parseDeb822 = (text: string): DebianSource[] => {
-  const out: DebianSource[] = [];
-  for (const stanza of text.split(/\n\s*\n/)) {
+/** The stanzas of a deb822 text (blank-line separated; '#' comments), each as its fields by
+ * lower-cased name; continuation lines are appended with `join` (a blank for word lists, a newline
+ * where each line is a record, as in a Sources index's Checksums-Sha256). */
+export const deb822Stanzas = (text: string, join: ' ' | '\n' = ' '): Map<string, string>[] =>
+  text.split(/\n\s*\n/).map((stanza) => {
     const fields = new Map<string, string>();
     let last: string | undefined;
     for (const raw of stanza.split('\n')) {
       if (raw.startsWith('#') || raw.trim() === '') continue;
       if (/^\s/.test(raw) && last !== undefined) {
-        fields.set(last, `${fields.get(last) ?? ''} ${raw.trim()}`);
+        fields.set(last, `${fields.get(last) ?? ''}${join}${raw.trim()}`);
         continue;
       }
-      const m = /^([A-Za-z-]+):\s*(.*)$/.exec(raw);
+      const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(raw);
       if (!m?.[1]) continue;
       last = m[1].toLowerCase();
       fields.set(last, m[2] ?? '');
     }
+    return fields;
+  });
+
+/** Parses a deb822 .sources file. */
+export const parseDeb822 = (text: string): DebianSource[] => {
+  const out: DebianSource[] = [];
+  for (const fields of deb822Stanzas(text)) {
     const types = (fields.get('types') ?? '').split(/\s+/);
     if (!types.includes('deb') || fields.get('enabled')?.trim() === 'no') continue;
     const words = (k: string): string[] => (fields.get(k) ?? '').split(/\s+/).filter(Boolean);

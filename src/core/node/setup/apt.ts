@@ -44,7 +44,8 @@ export interface AptConfig {
   readonly options: readonly string[];
 }
 
-const commonOpts = (dir: string): string[] => [
+/** The options every private apt configuration shares: lists and archives in `dir`, no caches. */
+export const commonOpts = (dir: string): string[] => [
   '-o', `Dir::State::Lists=${join(dir, 'lists')}`,
   '-o', `Dir::Cache::Archives=${join(dir, 'archives')}`,
   '-o', `Dir::Cache::pkgcache=`,

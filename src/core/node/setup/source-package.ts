@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InfrastructureError } from '../../common/model/errors.js';
-import type { AptConfig } from './apt.js';
-import { renderSources, type DebianSource } from './apt-sources.js';
+import { commonOpts, type AptConfig } from './apt.js';
+import { deb822Stanzas, renderSources, type DebianSource } from './apt-sources.js';
 import { sha256File } from './manifest.js';
 import { runTool } from '../process/tool.js';
 
@@ -31,19 +31,7 @@ export interface SourceEntry {
 /** Parses the stanzas `apt-cache showsrc` prints (deb822 Sources entries). Pure. */
 export const parseSourceEntries = (text: string): SourceEntry[] => {
   const out: SourceEntry[] = [];
-  for (const stanza of text.split(/\n\s*\n/)) {
-    const fields = new Map<string, string>();
-    let last: string | undefined;
-    for (const raw of stanza.split('\n')) {
-      if (/^\s/.test(raw) && last !== undefined) {
-        fields.set(last, `${fields.get(last) ?? ''}\n${raw.trim()}`);
-        continue;
-      }
-      const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(raw);
-      if (!m?.[1]) continue;
-      last = m[1].toLowerCase();
-      fields.set(last, m[2] ?? '');
-    }
+  for (const fields of deb822Stanzas(text, '\n')) {
     const pkg = fields.get('package')?.trim();
     const version = fields.get('version')?.trim();
     const directory = fields.get('directory')?.trim();
@@ -73,11 +61,7 @@ export const sourceAptConfig = async (dir: string, main: DebianSource, codename:
       '-o', 'Dir::Etc::SourceList=/dev/null',
       '-o', 'Dir::Etc::SourceParts=/dev/null',
       '-o', `Dir::Etc::sourcelist=${join(dir, 'source.sources')}`,
-      '-o', `Dir::State::Lists=${join(dir, 'lists')}`,
-      '-o', `Dir::Cache::Archives=${join(dir, 'archives')}`,
-      '-o', 'Dir::Cache::pkgcache=',
-      '-o', 'Dir::Cache::srcpkgcache=',
-      '-o', 'Acquire::Languages=none',
+      ...commonOpts(dir),
     ],
   };
 };
