@@ -5,7 +5,7 @@ import { ExitCode } from '../core/common/model/exit-code.js';
 import { InfrastructureError, InputError } from '../core/common/model/errors.js';
 import { type CommandIO, type CommandSpec, type OptionSpec } from './command.js';
 import { COMMANDS } from './commands.js';
-import { toolVersion } from './version.js';
+import { toolVersion } from '../core/node/version.js';
 
 class UsageError extends InputError {}
 

@@ -1,45 +1,18 @@
-// What `run` and `check` share: reading and validating the topology before anything boots, the
-// default run directory, the timeout option, and the live stage lines on stderr.
-import { dirname, join, resolve } from 'node:path';
-import { imageFileInspector } from '../core/node/custom-image.js';
-import { ExitCode } from '../core/common/model/exit-code.js';
+// What `run` and `check` share: a session run driven from the terminal — the timeout option, the live
+// stage lines on stderr, and a rejected run (invalid topology, missing emulator, a bug) printed the way
+// the rest of the CLI prints errors.
+import { relative } from 'node:path';
 import { InputError } from '../core/common/model/errors.js';
-import type { EcuProfile } from '../core/common/model/profile.js';
 import type { RunEvent } from '../core/common/model/run-events.js';
-import { unreadableTopology, validateTopology, type Validation } from '../core/common/validate/validate-topology.js';
-import { readSourceFile } from '../core/node/source-file.js';
+import type { SessionEvent } from '../core/common/model/session-events.js';
+import { Session, type RunEnd, type RunRequest } from '../core/node/session/session.js';
+import { cacheRoot } from '../core/node/setup/paths.js';
 import type { CommandIO } from './command.js';
-
-
-const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-
-/** --out, or runs/<name>-<UTC time> below the working directory. */
-export const runDirFor = (io: CommandIO, name: string, out: string | undefined): string => resolve(io.cwd, out ?? join('runs', `${name}-${stamp(new Date())}`));
 
 export const timeoutSeconds = (value: string | boolean | undefined, fallback: number): number => {
   const s = value === undefined ? fallback : Number(value);
   if (!Number.isFinite(s) || s <= 0) throw new InputError(`--timeout ${String(value)}: expected a positive number of seconds`);
   return s;
-};
-
-/** Validation before a run: nothing boots unless the topology is valid. Returns the exit code to
- * stop with (errors printed), or the validation and source text to run. */
-export const validateForRun = async (
-  io: CommandIO,
-  file: string,
-  profiles: ReadonlyMap<string, EcuProfile>,
-  profileOverride?: string,
-): Promise<{ readonly exit: ExitCode } | { readonly validation: Validation & { valid: NonNullable<Validation['valid']> }; readonly text: string; readonly dir: string }> => {
-  // custom image paths are relative to the topology file: checked here, packed from here by the run
-  const dir = dirname(resolve(io.cwd, file));
-  const read = await readSourceFile(resolve(io.cwd, file));
-  const v = read.ok ? validateTopology(read.text, { profiles, files: imageFileInspector(dir), ...(profileOverride ? { profileOverride } : {}) }) : unreadableTopology(read.diagnostic);
-  if (!v.valid || !read.ok) {
-    for (const d of v.diagnostics.filter((x) => x.severity === 'error').slice(0, 20)) io.stderr.write(`${file}:${d.line}:${d.column}: error ${d.code}: ${d.message}\n`);
-    io.stderr.write(`${file}: static validation failed; nothing was run (see "nestbed validate ${file}")\n`);
-    return { exit: v.malformed ? ExitCode.InvalidInput : ExitCode.CheckFailed };
-  }
-  return { validation: v as Validation & { valid: NonNullable<Validation['valid']> }, text: read.text, dir };
 };
 
 /** One stderr line per stage/failure/state event ("[  12.3 s] message"). */
@@ -60,9 +33,42 @@ export const formatRunEvent = (e: RunEvent, verbose: boolean): string | undefine
   }
 };
 
-/** The run's live events as stage lines on stderr (failures even with --quiet). */
-export const stageLines = (io: CommandIO, quiet: boolean, verbose: boolean) => (e: RunEvent): void => {
-  if (quiet && e.type !== 'failure') return;
-  const line = formatRunEvent(e, verbose);
-  if (line) io.stderr.write(`${line}\n`);
+/** The terminal view of a session event: stage lines (failures even with --quiet), and a rejection
+ * as the CLI's usual error lines. */
+const printEvent = (io: CommandIO, file: string, quiet: boolean, verbose: boolean) => (e: SessionEvent): void => {
+  switch (e.type) {
+    case 'rejected':
+      if (e.reason === 'invalid-topology') {
+        for (const d of (e.diagnostics ?? []).slice(0, 20)) io.stderr.write(`${file}:${d.line}:${d.column}: error ${d.code}: ${d.message}\n`);
+        io.stderr.write(`${file}: static validation failed; nothing was run (see "nestbed validate ${file}")\n`);
+      } else if (e.reason === 'internal') io.stderr.write(`nestbed: internal error (a bug — please report it with this trace):\n${e.message}\n`);
+      else io.stderr.write(`nestbed: ${e.message}\n${e.hint ? `  what to do: ${e.hint}\n` : ''}`);
+      return;
+    case 'accepted':
+    case 'verdict':
+    case 'finished':
+      return;
+    default: {
+      if (quiet && e.type !== 'failure') return;
+      const line = formatRunEvent(e, verbose);
+      if (line) io.stderr.write(`${line}\n`);
+    }
+  }
 };
+
+/** Runs one request through a session in the working directory, printing its events; Ctrl-C cancels. */
+export const runInSession = async (io: CommandIO, request: RunRequest, flags: { quiet: boolean; verbose: boolean }): Promise<RunEnd> => {
+  const session = new Session({ cwd: io.cwd, cacheRoot: cacheRoot(io.env) });
+  const run = session.start(request);
+  session.subscribe(run.id, printEvent(io, request.file, flags.quiet, flags.verbose));
+  const onAbort = () => session.cancel(run.id);
+  io.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await run.done;
+  } finally {
+    io.signal.removeEventListener('abort', onAbort);
+  }
+};
+
+/** A run directory as the user should see it: relative to the working directory when inside it. */
+export const shownDir = (io: CommandIO, dir: string): string => relative(io.cwd, dir) || dir;

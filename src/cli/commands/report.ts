@@ -8,7 +8,7 @@ import { loadProfiles } from '../../core/node/profiles.js';
 import { loadRunDir } from '../../core/node/report/load-run.js';
 import { commonOptions, type CommandSpec } from '../command.js';
 import { emit, formatOption, outputFileOption, profileOption } from '../output.js';
-import { toolVersion } from '../version.js';
+import { toolVersion } from '../../core/node/version.js';
 import { unknownProfile } from './profiles.js';
 
 const FORMATS = ['text', 'json', 'junit', 'sarif', 'html'] as const;

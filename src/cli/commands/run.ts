@@ -1,13 +1,10 @@
 // `nestbed run <topology>`: boot the topology on the nested stack, write a run directory.
-import { relative } from 'node:path';
-import { isolationPhaseSeconds, JOBS_PER_WINDOW, MAX_PHASE_S, MIN_PHASE_S } from '../../core/common/analysis/phases.js';
+import { JOBS_PER_WINDOW, MAX_PHASE_S, MIN_PHASE_S } from '../../core/common/analysis/phases.js';
 import { ExitCode } from '../../core/common/model/exit-code.js';
 import { TIMING_MODES } from '../../core/common/model/topology.js';
-import { loadProfiles } from '../../core/node/profiles.js';
-import { runTopology } from '../../core/node/run/runner.js';
-import { cacheRoot } from '../../core/node/setup/paths.js';
 import { commonOptions, type CommandSpec } from '../command.js';
-import { runDirFor, stageLines, timeoutSeconds, validateForRun } from '../run-support.js';
+import { runInSession, shownDir, timeoutSeconds } from '../run-support.js';
+
 
 export const runCommand: CommandSpec = {
   name: 'run',
@@ -24,38 +21,23 @@ export const runCommand: CommandSpec = {
   },
   run: async ({ positionals, options }, io) => {
     const file = positionals[0]!;
-    const timeoutS = timeoutSeconds(options.timeout, 600);
-    const catalog = await loadProfiles();
-    const checked = await validateForRun(io, file, catalog.profiles);
-    if ('exit' in checked) return checked.exit;
-    const { validation: v, text, dir } = checked;
-    const topology = v.valid;
-    const outDir = runDirFor(io, topology.name, options.out as string | undefined);
     const quiet = options.quiet === true;
-    const verbose = options.verbose === true;
-    const { results, runDir } = await runTopology({
-      topology,
-      topologyText: text,
-      topologyFile: file,
-      topologyDir: dir,
-      ...(v.profile ? { profile: v.profile } : {}),
-      outDir,
-      cacheRoot: cacheRoot(io.env),
-      ...(options.timing ? { timing: options.timing as 'fast' | 'deterministic' } : {}),
-      timeoutS,
-      ...(options.isolation === true || typeof options['inject-panic'] === 'string'
-        ? {
-            isolation: {
-              idleS: options.isolation === true ? isolationPhaseSeconds(v.valid) : 0,
-              stressS: options.isolation === true ? isolationPhaseSeconds(v.valid) : 0,
-              ...(typeof options['inject-panic'] === 'string' ? { faultGuest: options['inject-panic'] } : {}),
-            },
-          }
-        : {}),
-      signal: io.signal,
-      onEvent: stageLines(io, quiet, verbose),
-    });
-    const shown = relative(io.cwd, runDir) || runDir;
+    const end = await runInSession(
+      io,
+      {
+        mode: 'run',
+        file,
+        timeoutS: timeoutSeconds(options.timeout, 600),
+        ...(options.out !== undefined ? { outDir: options.out as string } : {}),
+        ...(options.timing ? { timing: options.timing as 'fast' | 'deterministic' } : {}),
+        ...(options.isolation === true ? { isolation: true } : {}),
+        ...(typeof options['inject-panic'] === 'string' ? { injectPanic: options['inject-panic'] } : {}),
+      },
+      { quiet, verbose: options.verbose === true },
+    );
+    const { results, runDir } = end;
+    if (!results || !runDir) return end.exitCode;
+    const shown = shownDir(io, runDir);
     if (options.format === 'json') io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     else io.stdout.write(`${shown}\n`);
     if (results.status !== 'ok') {

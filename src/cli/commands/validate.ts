@@ -8,7 +8,7 @@ import { loadProfiles } from '../../core/node/profiles.js';
 import { readSourceFile } from '../../core/node/source-file.js';
 import { commonOptions, type CommandSpec } from '../command.js';
 import { emit, formatOption, outputFileOption, profileOption, useColor } from '../output.js';
-import { toolVersion } from '../version.js';
+import { toolVersion } from '../../core/node/version.js';
 import { unknownProfile } from './profiles.js';
 
 const FORMATS = ['text', 'json', 'junit', 'sarif'] as const;

@@ -1,4 +1,7 @@
 // Self-contained offline HTML report: no scripts, no external resources; charts are inline SVG.
+// Every section is a pure function returning an HTML/SVG string, so the IDE's renderer can show
+// them as components (with REPORT_CHART_CSS) and formatCheckHtml composes the same strings into
+// the standalone page.
 import type { CheckReport, CheckResult } from '../model/check-report.js';
 import type { RunResults } from '../model/run-results.js';
 import { showFigure } from './check-formats.js';
@@ -9,7 +12,14 @@ const PHASE_COLORS = ['#8250df', '#0969da', '#1a7f37'];
 
 const verdictBadge = (c: CheckResult): string => `<span class="badge" style="background:${COLORS[c.verdict]}">${c.verdict}</span>`;
 
-const verdictTable = (r: CheckReport): string => `
+/** "✔"/"✖" is the page's title; this is the line under it: the counts per verdict, coloured. */
+export const summaryLine = (r: CheckReport): string => {
+  const { pass, fail, warn, inconclusive, skipped } = r.summary;
+  return `<div class="summary">${esc(r.command)} against ${esc(r.profile ?? 'no profile')} · timing <b>${esc(r.timing)}</b> · <span style="color:${COLORS.pass}">${pass} pass</span> · <span style="color:${COLORS.fail}">${fail} fail</span> · <span style="color:${COLORS.warn}">${warn} warn</span> · <span style="color:${COLORS.inconclusive}">${inconclusive} inconclusive</span> · ${skipped} skipped</div>`;
+};
+
+/** One row per check: verdict badge, id, guest, measured figure, budget and its source, message. */
+export const verdictTable = (r: CheckReport): string => `
 <table class="verdicts"><thead><tr><th>verdict</th><th>check</th><th>guest</th><th>measured</th><th>budget</th><th>message</th></tr></thead><tbody>
 ${r.checks
   .map(
@@ -25,7 +35,7 @@ interface Bar {
 }
 
 /** Boot timeline: one row per level/guest, phases as coloured segments on a shared host-time axis. */
-const bootGantt = (results: RunResults): string => {
+export const bootGantt = (results: RunResults): string => {
   const rows: Bar[] = [];
   const seg = (from: number | undefined, to: number | undefined, label: string) => (from !== undefined && to !== undefined && to >= from ? [{ from, to, label }] : []);
   rows.push({ label: 'L0 server', segments: [...seg(0, results.l0.initMs, 'emulator start → init'), ...seg(results.l0.initMs, results.l0.readyMs, 'init → ready')] });
@@ -59,7 +69,8 @@ const bootGantt = (results: RunResults): string => {
 <p class="legend">${['VM start → kernel', 'kernel → init', 'init → ready'].map((l, i) => `<span style="background:${PHASE_COLORS[i]}"></span>${l}`).join(' ')} — host wall time since the emulator started (timing: ${esc(results.timing)})</p>`;
 };
 
-const latencyHistogram = (name: string, h: ReadonlyArray<readonly [number, number]>, maxUs: number, timeBase: string): string => {
+/** One guest's cyclictest histogram (log2 buckets, log count) as a captioned figure. */
+export const latencyHistogram = (name: string, h: ReadonlyArray<readonly [number, number]>, maxUs: number, timeBase: string): string => {
   const W = 360;
   const H = 180;
   const n = Math.max(1, h.length);
@@ -74,7 +85,15 @@ const latencyHistogram = (name: string, h: ReadonlyArray<readonly [number, numbe
   return `<figure><svg class="chart latency" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="latency histogram ${esc(name)}">${bars}<text x="${W / 2}" y="${H - 2}" text-anchor="middle" class="lbl">latency bucket upper bound, µs (log count)</text></svg><figcaption>${esc(name)}: max ${maxUs} µs (${esc(timeBase)})</figcaption></figure>`;
 };
 
-const memoryBars = (r: CheckReport, results: RunResults): string => {
+/** The histogram of every guest that ran cyclictest, in topology order ('' when none did). */
+export const latencyHistograms = (results: RunResults): string =>
+  results.guests
+    .filter((g) => g.workload?.cyclictest)
+    .map((g) => latencyHistogram(g.name, g.workload!.cyclictest!.histogramLog2, g.workload!.cyclictest!.maxUs, g.workload!.cyclictest!.timeBase))
+    .join('');
+
+/** Per guest: its RAM, the memory in use at ready (coloured by the memory verdict), the VMM's RSS, the budget. */
+export const memoryBars = (r: CheckReport, results: RunResults): string => {
   const rows = results.guests.map((g) => {
     const check = r.checks.find((c) => c.id === 'memory' && c.guest === g.name);
     return { name: g.name, used: (g.memory?.usedKiB ?? 0) / 1024, budget: check?.budget?.value, ram: g.memoryMiB, vmm: (g.vmmRssMaxKiB ?? 0) / 1024, verdict: check?.verdict ?? 'skipped' };
@@ -99,9 +118,10 @@ const memoryBars = (r: CheckReport, results: RunResults): string => {
 <p class="legend"><span style="background:#d0d7de"></span>guest RAM <span style="background:${COLORS.pass}"></span>in use at ready <span style="background:#8250df"></span>VMM RSS in L1 <span style="background:#cf222e"></span>budget</p>`;
 };
 
-const parityTable = (r: CheckReport): string => {
+/** ISA features: the ECU's against every guest's ('' without a parity.isa check that has details). */
+export const parityTable = (r: CheckReport): string => {
   const rows = r.checks.filter((c) => c.id === 'parity.isa' && c.details);
-  if (rows.length === 0) return '<p>No ISA comparison (no profile, or features not recorded).</p>';
+  if (rows.length === 0) return '';
   const first = rows[0]!.details as { guestFeatures: string[]; ecuFeatures: string[] };
   const all = [...new Set([...first.ecuFeatures, ...rows.flatMap((c) => (c.details as { guestFeatures: string[] }).guestFeatures)])];
   const head = `<tr><th>feature</th><th>ECU</th>${rows.map((c) => `<th>${esc(c.guest ?? '')}</th>`).join('')}</tr>`;
@@ -119,8 +139,8 @@ const parityTable = (r: CheckReport): string => {
   return `<table class="parity"><thead>${head}</thead><tbody>${body}</tbody></table><p class="legend"><span class="missing-key"></span>missing on the guest (fail) <span class="extra-key"></span>extra vs the ECU (warning)</p>`;
 };
 
-/** Observed rtos response times next to the analytic bounds of validate. */
-const schedulingTable = (r: CheckReport): string => {
+/** Observed rtos response times next to the analytic bounds of validate ('' without such rows). */
+export const schedulingTable = (r: CheckReport): string => {
   const checks = r.checks.filter((c) => c.id === 'scheduling' && Array.isArray((c.details as { rows?: unknown } | undefined)?.rows));
   if (checks.length === 0) return '';
   const body = checks
@@ -130,20 +150,57 @@ const schedulingTable = (r: CheckReport): string => {
       ),
     )
     .join('\n');
-  return `<h2>Scheduling: observed vs analytic</h2><table class="sched"><thead><tr><th>guest</th><th>task</th><th>deadline µs</th><th>analytic bound µs</th><th>observed max µs</th><th>p99 µs</th><th>jobs</th><th>misses</th><th></th></tr></thead><tbody>${body}</tbody></table>`;
+  return `<table class="sched"><thead><tr><th>guest</th><th>task</th><th>deadline µs</th><th>analytic bound µs</th><th>observed max µs</th><th>p99 µs</th><th>jobs</th><th>misses</th><th></th></tr></thead><tbody>${body}</tbody></table>`;
 };
 
+/** The KVM lines of L0's and L1's kernel logs ('' when neither logged any). */
+export const nestedVirtualizationEvidence = (results: RunResults): string => {
+  const lines = [...results.l0.kvmLog.map((l) => `L0: ${l}`), ...results.l1.kvmLog.map((l) => `L1: ${l}`)];
+  return lines.length > 0 ? `<pre>${esc(lines.join('\n'))}</pre>` : '';
+};
+
+/** The report's parts, each an HTML/SVG string without its heading ('' when the run has nothing for
+ * it); REPORT_SECTION_TITLES has the headings the standalone page gives them. */
+export interface ReportSections {
+  readonly summary: string;
+  readonly verdicts: string;
+  readonly bootTimeline: string;
+  readonly scheduling: string;
+  readonly latency: string;
+  readonly memory: string;
+  readonly parity: string;
+  readonly nestedVirtualization: string;
+  readonly timingModel: string;
+}
+
+export const REPORT_SECTION_TITLES: Readonly<Record<Exclude<keyof ReportSections, 'summary'>, string>> = {
+  verdicts: 'Verdicts',
+  bootTimeline: 'Boot timeline',
+  scheduling: 'Scheduling: observed vs analytic',
+  latency: 'Timer latency',
+  memory: 'Memory',
+  parity: 'Native parity: ISA features',
+  nestedVirtualization: 'Nested virtualization evidence',
+  timingModel: 'Timing model',
+};
+
+/** Without results (a report of a check.json alone) the run's charts are ''. */
+export const reportSections = (report: CheckReport, results: RunResults | undefined): ReportSections => ({
+  summary: summaryLine(report),
+  verdicts: verdictTable(report),
+  bootTimeline: results ? bootGantt(results) : '',
+  scheduling: schedulingTable(report),
+  latency: results ? latencyHistograms(results) : '',
+  memory: results ? memoryBars(report, results) : '',
+  parity: parityTable(report),
+  nestedVirtualization: results ? nestedVirtualizationEvidence(results) : '',
+  timingModel: `<p>${esc(report.timingModel)}</p>`,
+});
+
 export const formatCheckHtml = (r: CheckReport, results: RunResults | undefined): string => {
-  const latency = results
-    ? results.guests
-        .filter((g) => g.workload?.cyclictest)
-        .map((g) => latencyHistogram(g.name, g.workload!.cyclictest!.histogramLog2, g.workload!.cyclictest!.maxUs, g.workload!.cyclictest!.timeBase))
-        .join('')
-    : '';
-  const nv2 = results
-    ? `<pre>${esc([...results.l0.kvmLog.map((l) => `L0: ${l}`), ...results.l1.kvmLog.map((l) => `L1: ${l}`)].join('\n'))}</pre>`
-    : '';
-  const { pass, fail, warn, inconclusive, skipped } = r.summary;
+  const s = reportSections(r, results);
+  const T = REPORT_SECTION_TITLES;
+  const h2 = (title: string) => `<h2>${title}</h2>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -161,15 +218,15 @@ tr.fail td{background:#ffebe9} tr.warn td{background:#fff8c5} small{color:#57606
 figure{display:inline-block;margin:0 16px 8px 0} pre{background:#f6f8fa;padding:8px;overflow:auto}
 </style></head><body>
 <h1>${r.success ? '✔' : '✖'} ${esc(r.topology)}</h1>
-<div class="summary">${esc(r.command)} against ${esc(r.profile ?? 'no profile')} · timing <b>${esc(r.timing)}</b> · <span style="color:${COLORS.pass}">${pass} pass</span> · <span style="color:${COLORS.fail}">${fail} fail</span> · <span style="color:${COLORS.warn}">${warn} warn</span> · <span style="color:${COLORS.inconclusive}">${inconclusive} inconclusive</span> · ${skipped} skipped</div>
-<h2>Verdicts</h2>${verdictTable(r)}
-${results ? `<h2>Boot timeline</h2>${bootGantt(results)}` : ''}
-${schedulingTable(r)}
-${latency ? `<h2>Timer latency</h2>${latency}` : ''}
-${results ? `<h2>Memory</h2>${memoryBars(r, results)}` : ''}
-<h2>Native parity: ISA features</h2>${parityTable(r)}
-${nv2 ? `<h2>Nested virtualization evidence</h2>${nv2}` : ''}
-<h2>Timing model</h2><p>${esc(r.timingModel)}</p>
+${s.summary}
+${h2(T.verdicts)}${s.verdicts}
+${s.bootTimeline ? `${h2(T.bootTimeline)}${s.bootTimeline}` : ''}
+${s.scheduling ? `${h2(T.scheduling)}${s.scheduling}` : ''}
+${s.latency ? `${h2(T.latency)}${s.latency}` : ''}
+${s.memory ? `${h2(T.memory)}${s.memory}` : ''}
+${h2(T.parity)}${s.parity || '<p>No ISA comparison (no profile, or features not recorded).</p>'}
+${results ? `${h2(T.nestedVirtualization)}${s.nestedVirtualization || '<pre></pre>'}` : ''}
+${h2(T.timingModel)}${s.timingModel}
 <p><small>nestbed ${esc(r.toolVersion)}${r.runDir ? ` · run ${esc(r.runDir)}` : ''}</small></p>
 </body></html>
 `;
