@@ -16,7 +16,23 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
+    // a tool's config file is read through its default export
+    ignores: ['src/**/vite.config.ts'],
     rules: { 'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'Named exports only (STYLE.md).' }] },
+  },
+  {
+    // Raw IPC only in the bridge wrapper (STYLE.md): every message goes over the one validated bridge
+    // channel. Repeats the default-export rule, which this block would otherwise replace for these files.
+    files: ['src/**/*.ts'],
+    ignores: ['src/main/desktop-bridge.ts', 'src/preload/preload.ts', 'src/**/vite.config.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportDefaultDeclaration', message: 'Named exports only (STYLE.md).' },
+        { selector: 'ImportSpecifier[imported.name=/^ipc(Main|Renderer)$/]', message: 'Raw IPC only in src/main/desktop-bridge.ts and src/preload/preload.ts: use the bridge.' },
+        { selector: 'MemberExpression[property.name=/^ipc(Main|Renderer)$/]', message: 'Raw IPC only in src/main/desktop-bridge.ts and src/preload/preload.ts: use the bridge.' },
+      ],
+    },
   },
   {
     files: ['src/core/**/*.ts'],

@@ -6,6 +6,7 @@ import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { setupCommand } from './commands/setup.js';
 import { schemaCommand } from './commands/schema.js';
+import { uiCommand } from './commands/ui.js';
 import { validateCommand } from './commands/validate.js';
 
-export const COMMANDS: readonly CommandSpec[] = [validateCommand, setupCommand, runCommand, checkCommand, reportCommand, profilesCommand, schemaCommand];
+export const COMMANDS: readonly CommandSpec[] = [validateCommand, setupCommand, runCommand, checkCommand, reportCommand, profilesCommand, schemaCommand, uiCommand];

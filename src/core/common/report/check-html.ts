@@ -82,7 +82,7 @@ export const latencyHistogram = (name: string, h: ReadonlyArray<readonly [number
       return `<rect x="${(40 + i * bw).toFixed(1)}" y="${(H - 30 - bh).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${bh.toFixed(1)}" fill="#0969da"><title>${c} wake-ups in [${ub / 2}, ${ub}) µs</title></rect><text x="${(40 + i * bw + bw / 2).toFixed(1)}" y="${H - 16}" text-anchor="middle" class="tick">${ub}</text>`;
     })
     .join('');
-  return `<figure><svg class="chart latency" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="latency histogram ${esc(name)}">${bars}<text x="${W / 2}" y="${H - 2}" text-anchor="middle" class="lbl">latency bucket upper bound, µs (log count)</text></svg><figcaption>${esc(name)}: max ${maxUs} µs (${esc(timeBase)})</figcaption></figure>`;
+  return `<figure class="histogram"><svg class="chart latency" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="latency histogram ${esc(name)}">${bars}<text x="${W / 2}" y="${H - 2}" text-anchor="middle" class="lbl">latency bucket upper bound, µs (log count)</text></svg><figcaption>${esc(name)}: max ${maxUs} µs (${esc(timeBase)})</figcaption></figure>`;
 };
 
 /** The histogram of every guest that ran cyclictest, in topology order ('' when none did). */
@@ -109,13 +109,13 @@ export const memoryBars = (r: CheckReport, results: RunResults): string => {
       const y = 8 + i * rowH;
       const budget = x.budget !== undefined ? `<line x1="${left + sx(x.budget)}" x2="${left + sx(x.budget)}" y1="${y - 2}" y2="${y + 22}" stroke="#cf222e" stroke-width="2"><title>budget ${x.budget} MiB</title></line>` : '';
       return `<text x="${left - 6}" y="${y + 14}" text-anchor="end" class="lbl">${esc(x.name)}</text>
-<rect x="${left}" y="${y}" width="${sx(x.ram).toFixed(1)}" height="20" fill="#d0d7de"><title>guest RAM ${x.ram} MiB</title></rect>
+<rect x="${left}" y="${y}" width="${sx(x.ram).toFixed(1)}" height="20" fill="#d0d7de" class="track"><title>guest RAM ${x.ram} MiB</title></rect>
 <rect x="${left}" y="${y + 4}" width="${sx(x.used).toFixed(1)}" height="12" fill="${COLORS[x.verdict]}"><title>in use at ready ${x.used.toFixed(1)} MiB</title></rect>
 <rect x="${left}" y="${y + 17}" width="${sx(x.vmm).toFixed(1)}" height="3" fill="#8250df"><title>VMM RSS in L1 ${x.vmm.toFixed(0)} MiB</title></rect>${budget}`;
     })
     .join('\n');
   return `<svg class="chart" id="memory-bars" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="memory">${body}<text x="${left}" y="${H - 4}" class="lbl">0</text><text x="${W - 20}" y="${H - 4}" text-anchor="end" class="lbl">${max.toFixed(0)} MiB</text></svg>
-<p class="legend"><span style="background:#d0d7de"></span>guest RAM <span style="background:${COLORS.pass}"></span>in use at ready <span style="background:#8250df"></span>VMM RSS in L1 <span style="background:#cf222e"></span>budget</p>`;
+<p class="legend"><span class="track-key"></span>guest RAM <span style="background:${COLORS.pass}"></span>in use at ready <span style="background:#8250df"></span>VMM RSS in L1 <span style="background:#cf222e"></span>budget</p>`;
 };
 
 /** ISA features: the ECU's against every guest's ('' without a parity.isa check that has details). */
@@ -156,8 +156,33 @@ export const schedulingTable = (r: CheckReport): string => {
 /** The KVM lines of L0's and L1's kernel logs ('' when neither logged any). */
 export const nestedVirtualizationEvidence = (results: RunResults): string => {
   const lines = [...results.l0.kvmLog.map((l) => `L0: ${l}`), ...results.l1.kvmLog.map((l) => `L1: ${l}`)];
-  return lines.length > 0 ? `<pre>${esc(lines.join('\n'))}</pre>` : '';
+  return lines.length > 0 ? `<pre class="kvm-log">${esc(lines.join('\n'))}</pre>` : '';
 };
+
+/** The standalone page's own rules (REPORT_CHART_CSS has the sections'). */
+const PAGE_CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#1f2328;padding:0 16px}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
+small{color:#57606a}`;
+
+/** The rules the sections' classes need, scoped to them (nothing styles a bare element), for the
+ * renderer to include once next to the sections. Every colour that assumes a white page is a custom
+ * property whose fallback is the standalone report's colour, so the report looks as before. On a
+ * dark background the preset on the last line applies under `data-theme="dark"` (the IDE's theme
+ * attribute, src/renderer/styles.css) or class `nb-dark` on an ancestor; or set the properties
+ * yourself: --nb-muted (chart labels, notes), --nb-grid (chart grid), --nb-rule (table rules),
+ * --nb-track (the guest-RAM bar), --nb-fail-bg, --nb-warn-bg, --nb-ok-bg, --nb-missing-bg (row and
+ * cell tints), --nb-code-bg (the kernel-log block). Verdict and phase colours are mid-tones,
+ * readable on both. */
+export const REPORT_CHART_CSS = `.summary{font-size:16px;margin:8px 0 16px} .badge{color:#fff;border-radius:10px;padding:1px 8px;font-size:12px;text-transform:uppercase}
+table.verdicts,table.parity,table.sched{border-collapse:collapse;width:100%}
+.verdicts th,.verdicts td,.parity th,.parity td,.sched th,.sched td{border-bottom:1px solid var(--nb-rule,#eaeef2);padding:4px 6px;text-align:left;vertical-align:top}
+.verdicts tr.fail td,.sched tr.fail td{background:var(--nb-fail-bg,#ffebe9)} .verdicts tr.warn td{background:var(--nb-warn-bg,#fff8c5)} .verdicts small{color:var(--nb-muted,#57606a)}
+.chart .lbl{font-size:11px;fill:var(--nb-muted,#57606a)} .chart .tick{font-size:9px;fill:var(--nb-muted,#57606a)} .chart .grid{stroke:var(--nb-grid,#eaeef2)} .chart .track{fill:var(--nb-track,#d0d7de)}
+.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle} .legend .track-key{background:var(--nb-track,#d0d7de)}
+.parity td.missing{background:var(--nb-missing-bg,#ffcecb)} .parity td.extra{background:var(--nb-warn-bg,#fff8c5)} .parity td.ok{background:var(--nb-ok-bg,#dafbe1)}
+.legend .missing-key{background:var(--nb-missing-bg,#ffcecb)} .legend .extra-key{background:var(--nb-warn-bg,#fff8c5)}
+figure.histogram{display:inline-block;margin:0 16px 8px 0} pre.kvm-log{background:var(--nb-code-bg,#f6f8fa);padding:8px;overflow:auto}
+[data-theme=dark],.nb-dark{--nb-muted:#9198a1;--nb-grid:#3d444d;--nb-rule:#3d444d;--nb-track:#3d444d;--nb-fail-bg:rgba(248,81,73,.18);--nb-warn-bg:rgba(210,153,34,.18);--nb-ok-bg:rgba(46,160,67,.18);--nb-missing-bg:rgba(248,81,73,.32);--nb-code-bg:rgba(110,118,129,.16)}`;
 
 /** The report's parts, each an HTML/SVG string without its heading ('' when the run has nothing for
  * it); REPORT_SECTION_TITLES has the headings the standalone page gives them. */
@@ -206,16 +231,8 @@ export const formatCheckHtml = (r: CheckReport, results: RunResults | undefined)
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>nestbed ${esc(r.command)} — ${esc(r.topology)}</title>
 <style>
-body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#1f2328;padding:0 16px}
-h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
-.summary{font-size:16px;margin:8px 0 16px} .badge{color:#fff;border-radius:10px;padding:1px 8px;font-size:12px;text-transform:uppercase}
-table{border-collapse:collapse;width:100%} th,td{border-bottom:1px solid #eaeef2;padding:4px 6px;text-align:left;vertical-align:top}
-tr.fail td{background:#ffebe9} tr.warn td{background:#fff8c5} small{color:#57606a}
-.chart .lbl{font-size:11px;fill:#57606a} .chart .tick{font-size:9px;fill:#57606a} .chart .grid{stroke:#eaeef2}
-.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}
-.parity td.missing{background:#ffcecb} .parity td.extra{background:#fff8c5} .parity td.ok{background:#dafbe1}
-.legend .missing-key{background:#ffcecb} .legend .extra-key{background:#fff8c5}
-figure{display:inline-block;margin:0 16px 8px 0} pre{background:#f6f8fa;padding:8px;overflow:auto}
+${PAGE_CSS}
+${REPORT_CHART_CSS}
 </style></head><body>
 <h1>${r.success ? '✔' : '✖'} ${esc(r.topology)}</h1>
 ${s.summary}
@@ -225,7 +242,7 @@ ${s.scheduling ? `${h2(T.scheduling)}${s.scheduling}` : ''}
 ${s.latency ? `${h2(T.latency)}${s.latency}` : ''}
 ${s.memory ? `${h2(T.memory)}${s.memory}` : ''}
 ${h2(T.parity)}${s.parity || '<p>No ISA comparison (no profile, or features not recorded).</p>'}
-${results ? `${h2(T.nestedVirtualization)}${s.nestedVirtualization || '<pre></pre>'}` : ''}
+${results ? `${h2(T.nestedVirtualization)}${s.nestedVirtualization || '<pre class="kvm-log"></pre>'}` : ''}
 ${h2(T.timingModel)}${s.timingModel}
 <p><small>nestbed ${esc(r.toolVersion)}${r.runDir ? ` · run ${esc(r.runDir)}` : ''}</small></p>
 </body></html>
