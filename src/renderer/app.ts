@@ -415,10 +415,12 @@ export class App {
     const path = this.currentPath();
     if (!path || (this.run && !this.run.finished) || this.validation?.valid !== true) return;
     const timing = this.el.timing.value as 'fast' | 'deterministic';
+    this.consoles.reset([]);
+    delete this.el.stage.dataset['outcome'];
+    this.el.stage.textContent = `${mode}: starting…`;
     const { runId } = await this.client.call('run.start', { mode, path, text: this.editor.text(path) ?? '', timing });
     this.run = { id: runId, mode, path, started: Date.now(), finished: false };
     this.progress.reset(mode, path);
-    this.consoles.reset([]);
     this.side.show('run');
     this.bottom.show('consoles');
     this.updateButtons();
@@ -473,8 +475,10 @@ export class App {
         if (run.topology) void this.history.load(this.client, run.topology);
         break;
       }
-      case 'state':
       case 'agent':
+        this.consoles.agent(e.source, e.name, e.data);
+        break;
+      case 'state':
       case 'host-sample':
       case 'verdict':
         break;

@@ -119,6 +119,18 @@ describe('IDE in the browser', () => {
     await expect.poll(async () => (await ide.editor.caret()).line).toBe(9);
   });
 
+  it('the integrated terminal runs a shell in the workspace folder', async () => {
+    await ide.bottomTab('terminal').click();
+    const term = page.getByTestId('terminal');
+    await term.locator('.xterm-rows').waitFor();
+    await term.click();
+    await page.keyboard.type('echo nestbed-$((6*7)) && pwd', { delay: 5 });
+    await page.keyboard.press('Enter');
+    await expect.poll(() => term.locator('.xterm-rows').textContent()).toContain('nestbed-42');
+    expect(await term.locator('.xterm-rows').textContent()).toContain(ui.folder);
+    await ide.bottomTab('problems').click();
+  });
+
   it('light and dark themes', async () => {
     await page.locator('header.toolbar button[title="Light / dark theme"]').click();
     expect(await page.locator('html').getAttribute('data-theme')).toBe('light');

@@ -75,6 +75,12 @@ export class ConsolesPanel {
     c.view.write(`${text}\r\n`);
   }
 
+  /** An agent event, dimmed, as the run directory's console log has it (the consoles show what the
+   * logs hold: with quiet kernels, most of a level's output is its agent's events). */
+  agent(source: EventSource, name: string, data: Record<string, unknown>): void {
+    this.line(source, `\x1b[2m@${name} ${JSON.stringify(data)}\x1b[0m`);
+  }
+
   applyTheme(): void {
     for (const c of this.consoles.values()) c.view.applyTheme();
   }
