@@ -2,7 +2,7 @@
 // examples folder, edit a topology, see nestbed's diagnostics, completion from the schema, the topology
 // drawing follow the text; and the server refusing anything but its own page with its token.
 // (Running a topology from the UI boots the real stack: test/integration/ide-run.test.ts.)
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +129,24 @@ describe('IDE in the browser', () => {
     await expect.poll(() => term.locator('.xterm-rows').textContent()).toContain('nestbed-42');
     expect(await term.locator('.xterm-rows').textContent()).toContain(ui.folder);
     await ide.bottomTab('problems').click();
+  });
+
+  it('opens a past run from the history with its results, and exports its report', async () => {
+    // a recorded real run of the realistic example, put where the IDE keeps runs
+    cpSync(join(repoRoot, 'test/fixtures/runs/zonal-per-core'), join(ui.folder, 'runs', 'zonal-per-core'), { recursive: true });
+    await ide.explorer.open('zonal-controller.yaml');
+    await ide.sideTab('history').click();
+    const row = ide.history().locator('li[data-dir="runs/zonal-per-core"]');
+    await row.click();
+    await ide.results().waitFor();
+    expect(await ide.results().locator('table.verdicts tbody tr').count()).toBeGreaterThan(10);
+    expect(await ide.results().locator('section[data-section="scheduling"] tbody tr').count()).toBe(3);
+    const download = page.waitForEvent('download');
+    await page.getByTestId('export-html').click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe('zonal-per-core-report.html');
+    expect(readFileSync((await file.path())!, 'utf8')).toContain('<svg class="chart" id="boot-gantt"');
+    await page.screenshot({ path: join(out, 'ide-results.png') });
   });
 
   it('light and dark themes', async () => {

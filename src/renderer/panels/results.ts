@@ -2,7 +2,8 @@
 // timeline, scheduling, latency, memory, parity, nested-virtualization evidence), and two runs side by
 // side with every difference classified (run-compare.ts).
 import type { OpenedRunView } from '../../core/common/bridge/contract.js';
-import { REPORT_CHART_CSS, REPORT_SECTION_TITLES, reportSections, summaryLine } from '../../core/common/report/check-html.js';
+import { formatCheckHtml, REPORT_CHART_CSS, REPORT_SECTION_TITLES, reportSections, summaryLine } from '../../core/common/report/check-html.js';
+import { formatCheckJunit } from '../../core/common/report/check-formats.js';
 import { COMPARISON_CSS, compareRuns, formatComparisonHtml } from '../../core/common/report/run-compare.js';
 import { fmtMs, h, trustedHtml } from '../dom.js';
 
@@ -11,6 +12,16 @@ const addCss = (): void => {
   if (cssAdded) return;
   cssAdded = true;
   document.head.append(h('style', {}, REPORT_CHART_CSS), h('style', {}, COMPARISON_CSS));
+};
+
+/** Saves text as a file through the browser's download (both shells: no file system access needed). */
+const download = (name: string, type: string, text: string): void => {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = h('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 };
 
 const html = (tag: 'div' | 'section', content: string, attrs: Record<string, string> = {}): HTMLElement => {
@@ -26,7 +37,19 @@ export class ResultsView {
     addCss();
     const r = run.results;
     const meta = `${r.topology.name} · ${r.timing} timing · ${new Date(r.startedAt).toLocaleString()} · status ${r.status} · all ready ${fmtMs(r.allReadyMs)} · wall ${fmtMs(r.wallMs)} · host QEMU RSS ${Math.round(r.host.qemuRssMaxKiB / 1024)} MiB`;
-    const parts: HTMLElement[] = [h('h1', {}, `Run ${run.dir.split('/').at(-1)}`), h('div', { class: 'meta' }, meta)];
+    const name = run.dir.split('/').at(-1) ?? 'run';
+    const report = run.report;
+    const exports = report
+      ? h(
+          'div',
+          { class: 'history-actions' },
+          h('button', { 'data-testid': 'export-html', title: 'The self-contained HTML report (as `nestbed report --format html`)', onclick: () => download(`${name}-report.html`, 'text/html', formatCheckHtml(report, r)) }, 'Export report (HTML)'),
+          h('button', { 'data-testid': 'export-json', onclick: () => download(`${name}-check.json`, 'application/json', `${JSON.stringify(report, null, 2)}\n`) }, 'JSON'),
+          h('button', { 'data-testid': 'export-junit', onclick: () => download(`${name}-junit.xml`, 'application/xml', formatCheckJunit(report)) }, 'JUnit'),
+        )
+      : undefined;
+    const parts: HTMLElement[] = [h('h1', {}, `Run ${name}`), h('div', { class: 'meta' }, meta)];
+    if (exports) parts.push(exports);
     if (!run.report) parts.push(h('p', { class: 'empty' }, 'No verdicts: the topology of this run no longer validates against the installed profiles.'));
     else {
       if (run.reportSource === 'judged') parts.push(h('p', { class: 'empty' }, 'Judged now, as `nestbed report` would (this run was made with Run, not Check: isolation checks are skipped).'));
