@@ -67,6 +67,12 @@ export class SupervisedProcess {
   }
 
   start(): void {
+    // killed before it started (a run cancelled while it was being set up): it never starts
+    if (this.killReason !== undefined) {
+      this.setState('failed');
+      this.resolveExit({ code: null, signal: null });
+      return;
+    }
     hookExit();
     const [cmd, ...args] = this.effectiveArgv;
     if (!cmd) throw new Error('empty argv');

@@ -5,27 +5,38 @@
 //   command-line.json the exact host argv and kernel command line
 //   manifest.json     the artifact manifest (package versions, SHA-256) the run used
 // States: starting → booted (L1 up) → running (all guests ready) → stopping → exited | failed.
-import { createHash } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+// This file prepares a run (checks the image set, plans the stack) and wires the pieces that run it:
+//   run-logs.ts          console logs, events.jsonl, the console tails a failure quotes
+//   run-lifecycle.ts     the states, fail() (first failure wins), cancel
+//   console-router.ts    each emulator line → logs, events, collector, failures, stage notes
+//   watchdog.ts          the per-stage time bounds and --timeout
+//   host-sampler.ts      the emulator's RSS and the host's load
+//   assemble-results.ts  results.json
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfrastructureError, InputError } from '../../common/model/errors.js';
 import type { EcuProfile } from '../../common/model/profile.js';
-import type { RunEvent, RunState, EventSource } from '../../common/model/run-events.js';
-import { RUN_RESULTS_VERSION, type RunResults } from '../../common/model/run-results.js';
+import type { RunEvent } from '../../common/model/run-events.js';
+import type { RunResults } from '../../common/model/run-results.js';
 import { AGENT_OS, type ValidTopology } from '../../common/model/topology.js';
 import { packCustomImages, type CustomImageRecord } from '../custom-image.js';
 import { SupervisedProcess } from '../process/supervised.js';
 import { findHostQemu, installHint } from '../setup/host-qemu.js';
 import { readManifest, sha256File, type Manifest } from '../setup/manifest.js';
 import { cachePaths } from '../setup/paths.js';
-import { RunCollector } from './collector.js';
-import { demuxLine, failureMarker, splitGluedLine, warningMarker } from './demux.js';
 import { checkMemory, cpuMaskFor, planStack, type StackPlan } from '../stack/plan.js';
 import { orchestrated, type PhasePlan } from '../stack/channels.js';
-import { channelResults, isolationResults } from './isolation.js';
+import { artifactRecords, assembleResults, writeResults } from './assemble-results.js';
+import { RunCollector } from './collector.js';
+import { ConsoleRouter } from './console-router.js';
 import { chooseEmulator, type EmulatorChoice } from './emulator.js';
+import { HostSampler } from './host-sampler.js';
+import { RunLifecycle } from './run-lifecycle.js';
+import { RunLogs } from './run-logs.js';
+import { startWatchdog, timeoutMessage, workSeconds } from './watchdog.js';
+
+export { STAGE_TIMEOUTS_S } from './watchdog.js';
 
 export interface RunOptions {
   readonly topology: ValidTopology;
@@ -70,11 +81,6 @@ export interface RunOutcome {
   readonly results: RunResults;
   readonly runDir: string;
 }
-
-const TAIL = 40;
-
-/** Per-stage time bounds (host wall s) in fast mode; deterministic mode doubles them. */
-export const STAGE_TIMEOUTS_S = { l0Init: 60, l1Init: 120, guestsReadyBase: 150, guestsReadyPerGuest: 45, afterReady: 90, shutdown: 30 } as const;
 
 export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
   const t = o.topology;
@@ -172,181 +178,34 @@ interface Prepared {
   readonly customImages: readonly CustomImageRecord[];
 }
 
+/** Runs the planned stack once: writes the run's fixed files, then wires the pieces that watch it
+ * (console router, state machine, watchdog, host sampler, logs) and assembles results.json. */
 const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
   const { t, timing, deterministic, paths, emulator, manifest, rt, used, plan, phases, orch, phaseS, rtosRunMs, runDir, customImages } = p;
-  const proc = new SupervisedProcess('L0 emulator', plan.argv, { onLine: (s, l) => onLine(s, l) });
+  const proc = new SupervisedProcess('L0 emulator', plan.argv, { onLine: (s, l) => router.onLine(s, l) });
   await writeFile(join(runDir, 'command-line.json'), `${JSON.stringify({ argv: proc.effectiveArgv, qemuArgv: plan.argv, kernelCmdline: plan.cmdline, note: 'L1 and L2 command lines are built by guest/init.sh from the nb_* words; they are echoed in the console logs' }, null, 2)}\n`);
   await copyFile(paths.manifest, join(runDir, 'manifest.json'));
   if (o.topologyText !== undefined) await writeFile(join(runDir, 'topology.yaml'), o.topologyText);
 
   const collector = new RunCollector(t, deterministic, rtosRunMs, plan.channels);
-  const victim = phases?.faultGuest;
-  let victimExit: { code: number; atMs: number } | undefined;
-  /** The planned fault has been injected (L1's "fault" phase marker arrived). */
-  const faultInjected = (): boolean => collector.iso.phases.some((p) => p.name === 'fault');
-  const logs = new Map<string, WriteStream>();
-  const tails = new Map<string, string[]>();
-  const allTail: string[] = [];
-  const events = createWriteStream(join(runDir, 'events.jsonl'));
-  const stages: RunResults['stages'] = [];
-  let state: RunState = 'starting';
-  let failure: RunResults['failure'];
-  let qemuRssMax = 0;
-  const loadStart = loadavg();
+  const logs = new RunLogs(runDir);
+  const emit = (e: RunEvent): void => {
+    logs.event(e);
+    o.onEvent?.(e);
+  };
   const startedAt = new Date();
   const t0 = Date.now();
   const now = (): number => Date.now() - t0;
+  const sampler = new HostSampler(() => proc.pid, now, emit);
+  const lifecycle = new RunLifecycle({ now, emit, tail: (key) => logs.tails.tail(key), kill: (reason) => proc.kill(reason) });
+  const router = new ConsoleRouter({ topology: t, collector, logs, lifecycle, emit, now, victim: phases?.faultGuest });
 
-  const emit = (e: RunEvent): void => {
-    events.write(`${JSON.stringify(e)}\n`);
-    o.onEvent?.(e);
-  };
-  const setState = (s: RunState, detail?: string): void => {
-    if (state === s || state === 'failed' || state === 'exited') return;
-    state = s;
-    emit({ type: 'state', t: now(), state: s, ...(detail ? { detail } : {}) });
-  };
-  const srcKey = (level: number, guest?: string): string => (level === 2 ? guest ?? 'unknown-guest' : `l${level}`);
-  const logFor = (key: string): WriteStream => {
-    let w = logs.get(key);
-    if (!w) {
-      w = createWriteStream(join(runDir, `console-${key}.log`));
-      logs.set(key, w);
-    }
-    return w;
-  };
-  const source = (level: 0 | 1 | 2, guest?: string): EventSource => ({ level, ...(guest ? { guest } : {}) });
-
-  const fail = (reason: NonNullable<RunEvent & { type: 'failure' }>['reason'], message: string, src?: EventSource): void => {
-    if (failure) return;
-    const key = src ? srcKey(src.level, src.guest) : undefined;
-    const tail = (key ? tails.get(key) : undefined) ?? allTail;
-    failure = { reason, message, ...(src ? { level: src.level } : {}), ...(src?.guest ? { guest: src.guest } : {}), consoleTail: [...tail].slice(-TAIL) };
-    emit({ type: 'failure', t: now(), reason, message, ...(src ? { source: src } : {}), consoleTail: failure.consoleTail });
-    setState('failed', message);
-    proc.kill(message);
-  };
-
-  // a custom image speaks no protocol: its '@{' lines are console text like the rest
-  const isCustom = (i: number): boolean => t.guests[i]?.os === 'custom';
-  const onLine = (stream: 'stdout' | 'stderr', raw: string): void => {
-    const tm = now();
-    if (stream === 'stderr') {
-      const line = raw.replace(/\r/g, '');
-      logFor('host-stderr').write(`[${(tm / 1000).toFixed(3)}] ${line}\n`);
-      allTail.push(`host: ${line}`);
-      if (allTail.length > TAIL) allTail.shift();
-      if (/^qemu-system-aarch64: (?!warning)/.test(line)) fail('vmm-error', `host emulator: ${line}`);
-      return;
-    }
-    const parts = splitGluedLine(raw);
-    if (parts.length > 1) {
-      for (const part of parts) onLine(stream, part);
-      return;
-    }
-    const d = demuxLine(raw, isCustom);
-    const guest = collector.guestName(d.guest);
-    const key = srcKey(d.level, guest);
-    const shown = d.kind === 'text' ? d.text : raw.replace(/\r/g, '').replace(/^(?:1\|)?(?:2\.\d+\|)?/, '');
-    logFor(key).write(`[${(tm / 1000).toFixed(3)}] ${shown}\n`);
-    const tl = tails.get(key) ?? [];
-    tl.push(shown);
-    if (tl.length > TAIL) tl.shift();
-    tails.set(key, tl);
-    allTail.push(`${key}: ${shown}`);
-    if (allTail.length > TAIL) allTail.shift();
-    const src = source(d.level, guest);
-    if (d.kind === 'text') {
-      emit({ type: 'console', t: tm, source: src, line: d.text });
-      const f = failureMarker(d.text);
-      if (f && d.level === 2 && d.guest !== undefined && d.guest === victim && faultInjected()) {
-        // the planned fault: recorded, the run goes on (isolation (a))
-        if (!collector.iso.panicLines.has(d.guest)) collector.iso.panicLines.set(d.guest, { line: d.text.trim().slice(0, 200), atMs: tm });
-      } else if (f) {
-        // give the rest of a panic dump a moment to arrive for the tail
-        setTimeout(() => fail(f.reason, `${f.reason === 'kernel-panic' ? 'kernel panic' : 'VMM error'} in ${key === 'l0' ? 'L0' : key === 'l1' ? 'L1' : `guest ${key}`}: ${f.message}`, src), 300);
-      }
-      const w = warningMarker(d.text);
-      if (w) collector.warnings.push(`${key}: ${w}`);
-      return;
-    }
-    emit({ type: 'agent', t: tm, source: src, name: d.name, data: d.data });
-    collector.feed(d, tm);
-    if (d.level === 2 && guest !== undefined && t.guests[d.guest ?? -1]?.os === 'rtos') {
-      // the rtos guest's own failure lines (docs/rtos.md): an unplanned crash ends the run like a kernel panic
-      if (d.name === 'panic' || d.name === 'fault') fail('kernel-panic', `rtos ${d.name} in guest ${guest}: ${JSON.stringify(d.data)}`, src);
-      if (d.name === 'err') fail('infrastructure', `rtos guest ${guest} rejected its parameters or platform: ${String(d.data.m)}`, src);
-    }
-    if (d.name === 'vmexit' && d.level === 2 && d.guest !== undefined && d.guest === victim && faultInjected() && typeof d.data.rc === 'number') {
-      victimExit = { code: d.data.rc, atMs: tm };
-    } else if (d.name === 'vmexit' && typeof d.data.rc === 'number' && d.data.rc !== 0) {
-      fail('vm-exit', `${d.level === 2 ? `guest ${guest ?? '?'}` : 'L1'} VMM exited with code ${d.data.rc}`, src);
-    }
-    for (const n of collector.drainNotes()) {
-      stages.push({ name: n.stage, atMs: tm, message: n.message });
-      emit({ type: 'stage', t: tm, stage: n.stage, source: source(n.level, n.guest), ...(n.uptimeS !== undefined ? { uptimeS: n.uptimeS } : {}), message: n.message });
-      if (n.stage === 'l1-init') setState('booted', 'guest hypervisor up');
-      if (n.stage === 'all-ready') setState('running', 'all guests ready');
-      if (n.stage === 'l1-done') setState('stopping');
-    }
-  };
-
-  // ---- time bounds
-  const scale = (deterministic ? 2 : 1) * (o.testHooks?.stageTimeoutScale ?? 1);
-  const workS = Math.max(
-    0,
-    ...(t.guests.some((g) => g.os === 'rtos') ? [(rtosRunMs / 1000) * 3] : []),
-    ...t.guests.map((g) => (g.workload?.cyclictest ? (g.workload.cyclictest.intervalUs * g.workload.cyclictest.loops) / 1e6 : 0) * 3),
+  const stopWatchdog = startWatchdog(
+    { snapshot: collector, now, over: () => lifecycle.over, onOverdue: (late) => lifecycle.fail('timeout', timeoutMessage(late), undefined) },
+    { deterministic, stageTimeoutScale: o.testHooks?.stageTimeoutScale, timeoutS: o.timeoutS, holdS: o.holdS, workS: workSeconds(t, rtosRunMs), orch, phaseS },
   );
-  const S = STAGE_TIMEOUTS_S;
-  const deadlineCheck = (): void => {
-    if (failure || state === 'exited') return;
-    const tm = now();
-    const c = collector;
-    const over = (what: string, limitS: number): void => fail('timeout', `timeout: ${what} within ${limitS.toFixed(0)} s`, undefined);
-    const hard = o.timeoutS;
-    if (hard !== undefined && tm > hard * 1000) return over(`the whole run (--timeout) did not finish`, hard);
-    if (c.l0.initMs === undefined) {
-      if (tm > S.l0Init * 1000 * scale) over('L0 (emulated server) did not reach its init', S.l0Init * scale);
-      return;
-    }
-    if (c.l1.initMs === undefined) {
-      const from = c.l1.vmStartMs ?? c.l0.initMs;
-      if (tm - from > S.l1Init * 1000 * scale) over('L1 (guest hypervisor) did not reach its init', S.l1Init * scale);
-      return;
-    }
-    if (c.allReadyMs === undefined) {
-      const lim = (S.guestsReadyBase + S.guestsReadyPerGuest * (t.guests.length - 1)) * scale;
-      if (tm - c.l1.initMs > lim * 1000) {
-        const missing = c.guests.filter((g) => g.boot.readyMs === undefined).map((g) => g.name);
-        over(`guest(s) ${missing.join(', ')} did not reach their ready marker`, lim);
-      }
-      return;
-    }
-    const lim = (S.afterReady + workS + (o.holdS ?? 2) + (orch ? 60 + phaseS : 0)) * scale;
-    if (!c.l0Done && tm - c.allReadyMs > lim * 1000) over('the guests did not finish their workloads and power off', lim);
-  };
-  const timer = setInterval(deadlineCheck, 250);
-  const rssTimer = setInterval(() => {
-    const pid = proc.pid;
-    if (pid === undefined) return;
-    readFile(`/proc/${pid}/status`, 'utf8')
-      .then((s) => {
-        const hwm = Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0);
-        const rss = Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0);
-        qemuRssMax = Math.max(qemuRssMax, hwm, rss);
-        emit({ type: 'host-sample', t: now(), qemuRssKiB: rss, loadAvg1: loadavg()[0] ?? 0 });
-      })
-      .catch(() => undefined);
-  }, 1000);
-  const onAbort = (): void => {
-    if (failure) return;
-    failure = { reason: 'cancelled', message: 'cancelled (signal)', consoleTail: allTail.slice(-TAIL) };
-    emit({ type: 'failure', t: now(), reason: 'cancelled', message: 'cancelled', consoleTail: failure.consoleTail });
-    setState('failed', 'cancelled');
-    proc.kill('cancelled');
-  };
-  o.signal?.addEventListener('abort', onAbort, { once: true });
+  sampler.start();
+  const abort = lifecycle.cancelOn(o.signal);
 
   emit({ type: 'state', t: 0, state: 'starting', detail: plan.argv.join(' ') });
   if (deterministic) {
@@ -358,86 +217,36 @@ const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
     });
   }
   proc.start();
-  if (o.signal?.aborted) onAbort();
+  abort.checkAborted();
   const exit = await proc.exited;
-  clearInterval(timer);
-  clearInterval(rssTimer);
-  o.signal?.removeEventListener('abort', onAbort);
+  stopWatchdog();
+  sampler.stop();
+  abort.detach();
   await new Promise((r) => setTimeout(r, 0));
-  if (!failure) {
-    if (exit.code === 0 && collector.l0Done) setState('exited');
-    else fail('emulator-exit', `the host emulator exited (code ${exit.code ?? 'none'}, signal ${exit.signal ?? 'none'}) before the run completed`);
-  }
-  if ((state as RunState) !== 'failed') state = 'exited';
+  lifecycle.settle(exit, collector.l0Done);
 
-  const r = collector;
-  const artifacts: RunResults['artifacts'] = {};
-  for (const name of [...used, rt ? 'l1-rt' : 'l1', 'l2', ...(rt ? ['Image-rt'] : []), ...(t.guests.some((g) => g.os === 'rtos') ? ['rtos'] : [])]) {
-    const a = manifest.artifacts[name];
-    if (a) artifacts[name] = { file: a.file, sha256: a.sha256 };
-  }
-  for (const c of customImages) {
-    artifacts[`custom:${c.guest}:kernel`] = { file: c.kernel.resolved, sha256: c.kernel.sha256 };
-    if (c.initrd) artifacts[`custom:${c.guest}:initrd`] = { file: c.initrd.resolved, sha256: c.initrd.sha256 };
-  }
-  const results: RunResults = {
-    resultsVersion: RUN_RESULTS_VERSION,
-    kind: 'nestbed-run',
-    topology: {
-      name: t.name,
-      ...(o.topologyFile ? { file: o.topologyFile } : {}),
-      ...(o.topologyText !== undefined ? { sha256: createHash('sha256').update(o.topologyText).digest('hex') } : {}),
-    },
-    status: failure ? (failure.reason === 'cancelled' ? 'cancelled' : 'failed') : 'ok',
-    finalState: state,
-    ...(failure ? { failure } : {}),
+  const results = assembleResults({
+    topology: t,
+    topologyFile: o.topologyFile,
+    topologyText: o.topologyText,
+    profile: o.profile,
     timing,
-    startedAt: startedAt.toISOString(),
-    wallMs: now(),
-    ...(r.allReadyMs !== undefined ? { allReadyMs: r.allReadyMs } : {}),
-    stages,
-    host: {
-      qemu: { path: emulator.path, version: emulator.version },
-      ...(deterministic ? { clock: emulator.perCore ? { perCore: true, quantum: emulator.quantum ?? 0 } : { perCore: false, reason: emulator.warning ?? '' } } : {}),
-      cpuPreset: t.host.cpu,
-      cpuArg: plan.cpuArg,
-      ...(o.profile ? { cpuMask: { profile: o.profile.id, switches: [...plan.cpuMask.switches], hides: [...plan.cpuMask.hides] } } : {}),
-      cores: t.host.cores,
-      memoryMiB: t.host.memoryMiB,
-      qemuRssMaxKiB: qemuRssMax,
-      loadAvgAtStart: loadStart.map((x) => Number(x.toFixed(2))),
-      loadAvgAtEnd: loadavg().map((x) => Number(x.toFixed(2))),
-      hostCpus: cpus().length,
-    },
-    l0: { ...r.l0, vmStartMs: 0 },
-    l1: r.l1,
-    guests: r.guests.map((g) => {
-      const c = customImages.find((x) => x.index === g.index);
-      if (!c) return g;
-      const exit = r.customExit.get(g.index);
-      return {
-        ...g,
-        customImage: {
-          kernel: { path: c.kernel.path, bytes: c.kernel.bytes, sha256: c.kernel.sha256, format: c.kernel.format },
-          ...(c.initrd ? { initrd: { path: c.initrd.path, bytes: c.initrd.bytes, sha256: c.initrd.sha256 } } : {}),
-          cmdline: c.cmdline,
-          ...(c.readyLine !== undefined ? { readyLine: c.readyLine } : {}),
-          ...(exit ? { exit } : {}),
-        },
-      };
-    }),
-    warnings: [...(emulator.warning ? [emulator.warning] : []), ...r.warnings],
-    channels: channelResults(t, plan.channels, r.iso, failure ? (failure.reason === 'cancelled' ? 'cancelled' : 'failed') : 'ok'),
-    ...(phases
-      ? { isolation: isolationResults({ topology: t, phases, rec: r.iso, timeBase: deterministic ? 'virtual (icount)' : 'guest counter (follows the host clock: indicative)', endMs: now(), ...(victimExit ? { victimExit } : {}) }) }
-      : {}),
-    artifacts,
-  };
-  const tmp = join(runDir, `results.json.tmp-${process.pid}`);
-  await writeFile(tmp, `${JSON.stringify(results, null, 2)}\n`);
-  await rename(tmp, join(runDir, 'results.json'));
-  await Promise.all([...logs.values(), events].map((w) => new Promise<void>((res) => w.end(() => res()))));
-  void stat;
+    emulator,
+    plan,
+    phases,
+    artifacts: artifactRecords(manifest, used, rt, t, customImages),
+    customImages,
+    collector,
+    finalState: lifecycle.state,
+    failure: lifecycle.failure,
+    stages: router.stages,
+    victimExit: router.victimExit,
+    startedAt,
+    endMs: now(),
+    host: sampler.figures(),
+  });
+  await writeResults(runDir, results);
+  await logs.close();
   return { results, runDir };
 };
 
