@@ -21,7 +21,7 @@ up() { read a _ </proc/uptime; echo "$a"; }
 ev() { echo "@{\"e\":\"$1\",\"u\":$(up)${2:+,$2}}"; }
 LV=$(arg nb_lv 0)
 ev init "\"u0\":$U0"
-BK="quiet loglevel=1 mitigations=off nokaslr audit=0 apparmor=0 init_on_alloc=0 cpuidle.off=1 rcupdate.rcu_expedited=1"
+BK="quiet loglevel=1 mitigations=off nokaslr audit=0 apparmor=0 init_on_alloc=0 cpuidle.off=1 rcupdate.rcu_expedited=1 initcall_blacklist=load_system_certificate_list cryptomgr.notests"
 Q=/usr/bin/qemu-system-aarch64
 feats() { grep -m1 '^Features' /proc/cpuinfo | sed 's/^Features[[:space:]]*:[[:space:]]*//'; }
 # cpu features: L0 reports the full list, deeper levels the difference to their parent's list

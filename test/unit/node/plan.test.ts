@@ -46,7 +46,7 @@ describe('stack plan', () => {
         "-initrd",
         "/c/l0.cpio",
         "-append",
-        "console=ttyAMA0 kvm-arm.mode=nested quiet loglevel=1 mitigations=off nokaslr audit=0 apparmor=0 init_on_alloc=0 cpuidle.off=1 rcupdate.rcu_expedited=1 nohz_full=1 rcu_nocbs=1 nb_lv=0 nb_l1=2,1024 nb_n=2 nb_g0=1,256,0,l,0,0,1000,100,0,0,p nb_g1=1,64,1,o,50000,100000,0,0,0,0,d nb_dp=1 nb_r1=nb_tasks=t0:1000:100::90,t1:5000:600:4000:80+nb_runms=4000+nb_hbms=500 nb_hold=2 nb_si=3",
+        "console=ttyAMA0 kvm-arm.mode=nested quiet loglevel=1 mitigations=off nokaslr audit=0 apparmor=0 init_on_alloc=0 cpuidle.off=1 rcupdate.rcu_expedited=1 initcall_blacklist=load_system_certificate_list cryptomgr.notests nohz_full=1 rcu_nocbs=1 nb_lv=0 nb_l1=2,1024 nb_n=2 nb_g0=1,256,0,l,0,0,1000,100,0,0,p nb_g1=1,64,1,o,50000,100000,0,0,0,0,d nb_dp=1 nb_r1=nb_tasks=t0:1000:100::90,t1:5000:600:4000:80+nb_runms=4000+nb_hbms=500 nb_hold=2 nb_si=3",
       ]
     `);
     expect(p.needsRt).toBe(false);

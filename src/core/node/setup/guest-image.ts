@@ -162,7 +162,8 @@ export interface BuildResult {
 }
 
 /** Unpacks every deb and builds the artifacts into the image directory. */
-export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[], log: (s: string) => void, signal?: AbortSignal): Promise<BuildResult> => {
+/** `l2Kernel`: the lean kernel for the Linux guests (lean-kernel.ts), else they boot the generic one. */
+export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[], log: (s: string) => void, signal?: AbortSignal, l2Kernel?: { readonly path: string; readonly description: string }): Promise<BuildResult> => {
   const root = join(paths.staging, 'root');
   let t = Date.now();
   await extractAll(paths.debs, debs, root, signal);
@@ -181,6 +182,10 @@ export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[
   for (const k of [kernel, kernelRt]) if (!existsSync(k)) throw new InfrastructureError(`kernel image ${k} missing after unpacking`);
   await copy(kernel, 'Image');
   await add('Image', 'Image', `Linux ${KERNEL_ABI}-arm64 (generic), uncompressed arm64 Image`);
+  if (l2Kernel) {
+    await copy(l2Kernel.path, 'Image-l2');
+    await add('Image-l2', 'Image-l2', l2Kernel.description);
+  }
   await copy(kernelRt, 'Image-rt');
   await add('Image-rt', 'Image-rt', `Linux ${KERNEL_ABI}-rt-arm64 (PREEMPT_RT), uncompressed arm64 Image`);
 
@@ -220,7 +225,8 @@ export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[
       probeEntry,
       schedEntry,
       ...l1Mods,
-      { path: 'next/Image', kind: 'hostfile', source: img('Image') },
+      // the Linux guests' kernel (L1 copies it into each guest's memory): the lean one when built
+      { path: 'next/Image', kind: 'hostfile', source: img(l2Kernel ? 'Image-l2' : 'Image') },
       { path: 'next/l2.cpio', kind: 'hostfile', source: img('l2.cpio') },
       { path: 'next/rtos.Image', kind: 'hostfile', source: img('rtos.Image') },
       ...(rt ? [{ path: 'next/Image-rt', kind: 'hostfile', source: img('Image-rt') } as const] : []),

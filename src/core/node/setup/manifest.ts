@@ -2,7 +2,8 @@
 // A run copies it into its run directory, so a result always names the exact images it used.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 export const MANIFEST_VERSION = 1;
@@ -24,21 +25,33 @@ export const artifactSchema = z.strictObject({
 });
 
 /** The per-core-time emulator (src/core/node/setup/per-core-qemu.ts), or why it could not be built. */
+/** What every binary built here from a Debian source records: its cache key, file (relative to its
+ * build cache), SHA-256 and size, and the Debian package it was built from. */
+const builtFromSource = {
+  key: z.string(),
+  file: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.number().int().nonnegative(),
+  source: z.strictObject({ package: z.string(), version: z.string(), file: z.string(), sha256: z.string() }),
+  buildMs: z.number(),
+};
+const notBuilt = z.strictObject({ status: z.literal('unavailable'), key: z.string(), reason: z.string() });
+
 export const perCoreQemuSchema = z.discriminatedUnion('status', [
   z.strictObject({
     status: z.literal('built'),
-    key: z.string(),
-    file: z.string(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    size: z.number().int().nonnegative(),
-    /** The Debian source package built (same version as the host emulator). */
-    source: z.strictObject({ package: z.string(), version: z.string(), file: z.string(), sha256: z.string() }),
+    ...builtFromSource,
     patchSha256: z.string(),
     configure: z.array(z.string()),
     version: z.string(),
-    buildMs: z.number(),
   }),
-  z.strictObject({ status: z.literal('unavailable'), key: z.string(), reason: z.string() }),
+  notBuilt,
+]);
+
+/** The L2 Linux guests' lean kernel (src/core/node/setup/lean-kernel.ts), or why it could not be built. */
+export const leanKernelSchema = z.discriminatedUnion('status', [
+  z.strictObject({ status: z.literal('built'), ...builtFromSource, fragmentSha256: z.string(), compiler: z.string() }),
+  notBuilt,
 ]);
 
 export const manifestSchema = z.strictObject({
@@ -54,11 +67,24 @@ export const manifestSchema = z.strictObject({
   /** How the rtos image (artifact "rtos") was built: cross compiler and input recipe hash. */
   rtos: z.strictObject({ gcc: z.string(), version: z.string(), recipe: z.string() }).optional(),
   perCoreQemu: perCoreQemuSchema.optional(),
+  leanKernel: leanKernelSchema.optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 export type DebEntry = z.infer<typeof debEntrySchema>;
 export type Artifact = z.infer<typeof artifactSchema>;
 export type PerCoreQemu = z.infer<typeof perCoreQemuSchema>;
+export type LeanKernel = z.infer<typeof leanKernelSchema>;
+
+/** Installs a freshly built file as `<root>/<key>/<name>` (copy, then rename: never half a file) and
+ * returns what a build record holds about it. */
+export const installBuilt = async (from: string, root: string, key: string, name: string): Promise<{ key: string; file: string; sha256: string; size: number }> => {
+  const file = join(key, name);
+  const dest = join(root, file);
+  await mkdir(join(root, key), { recursive: true });
+  await copyFile(from, `${dest}.tmp`);
+  await rename(`${dest}.tmp`, dest);
+  return { key, file, sha256: await sha256File(dest), size: (await stat(dest)).size };
+};
 
 export const sha256File = (path: string): Promise<string> =>
   new Promise((resolve, reject) => {

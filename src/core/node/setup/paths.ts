@@ -18,6 +18,8 @@ export interface CachePaths {
   readonly manifest: string;
   /** The per-core-time emulator build: source tarballs, the built binaries, deb-src apt state. */
   readonly emulator: string;
+  /** The lean L2 kernel build: the kernel source package and the built Images. */
+  readonly kernels: string;
   readonly aptSource: string;
 }
 
@@ -36,5 +38,6 @@ export const cachePaths = (root: string): CachePaths => ({
   staging: join(root, 'staging'),
   manifest: join(root, 'manifest.json'),
   emulator: join(root, 'emulator'),
+  kernels: join(root, 'kernels'),
   aptSource: join(root, 'apt-source'),
 });

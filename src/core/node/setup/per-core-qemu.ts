@@ -7,13 +7,14 @@
 // use the stock emulator with a warning.
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InfrastructureError } from '../../common/model/errors.js';
 import { runTool, ToolError } from '../process/tool.js';
-import { aptGet, aptUpdate, hostAptConfig, readOsRelease, systemArchive } from './apt.js';
+import { aptUpdate, readOsRelease, systemArchive } from './apt.js';
+import { installHostPackages, isInstalled } from './host-packages.js';
 import type { HostQemu } from './host-qemu.js';
-import { sha256File, type PerCoreQemu } from './manifest.js';
+import { installBuilt, sha256File, type PerCoreQemu } from './manifest.js';
 import { shippedFile } from './repo-files.js';
 import { fetchSourceFile, findSourceEntry, origTarball, sourceAptConfig } from './source-package.js';
 
@@ -69,11 +70,6 @@ export const verifyPerCoreQemu = async (dir: string, rec: PerCoreQemu | undefine
   return undefined;
 };
 
-const installed = async (pkg: string): Promise<boolean> => {
-  const r = await runTool('dpkg-query', ['dpkg-query', '-W', '-f', '${db:Status-Status}', pkg], { timeoutMs: 20_000, okCodes: [0, 1] }).catch(() => undefined);
-  return r?.stdout.trim() === 'installed';
-};
-
 const mesonRecent = async (): Promise<boolean> => {
   const r = await runTool('meson', ['meson', '--version'], { timeoutMs: 20_000 }).catch(() => undefined);
   const m = /^(\d+)\.(\d+)/.exec(r?.stdout.trim() ?? '');
@@ -90,24 +86,10 @@ interface BuildContext {
 
 const ensureBuildTools = async (c: BuildContext): Promise<void> => {
   const missing: string[] = [];
-  for (const p of BUILD_PACKAGES) if (!(await installed(p))) missing.push(p);
+  for (const p of BUILD_PACKAGES) if (!(await isInstalled(p))) missing.push(p);
   const bpo: string[] = [];
-  for (const p of BACKPORT_BUILD_PACKAGES) if (!(p === 'meson' ? await mesonRecent() : await installed(p))) bpo.push(p);
-  if (missing.length === 0 && bpo.length === 0) return;
-  if (process.getuid?.() !== 0) throw new InfrastructureError(`the emulator build needs ${[...missing, ...bpo].join(', ')}; installing them needs root`, 'run "sudo nestbed setup" once');
-  const os = await readOsRelease();
-  const sys = await systemArchive(os.codename || 'bookworm');
-  const cfg = await hostAptConfig(c.aptHost, sys.source, sys.text, sys.file, os.codename || 'bookworm');
-  await aptUpdate(cfg, false, c.signal);
-  const opts = { timeoutMs: 900_000, ...(c.signal ? { signal: c.signal } : {}) };
-  if (missing.length > 0) {
-    c.log(`installing build tools: ${missing.join(' ')}`);
-    await aptGet(cfg, ['install', '-y', '--no-install-recommends', ...missing], opts);
-  }
-  if (bpo.length > 0) {
-    c.log(`installing build tools from ${os.codename}-backports: ${bpo.join(' ')}`);
-    await aptGet(cfg, ['install', '-y', '--no-install-recommends', ...bpo.map((p) => `${p}/${os.codename}-backports`)], opts);
-  }
+  for (const p of BACKPORT_BUILD_PACKAGES) if (!(p === 'meson' ? await mesonRecent() : await isInstalled(p))) bpo.push(p);
+  await installHostPackages(c, 'the emulator build', missing, bpo);
 };
 
 /** The tarball has no edk2 firmware blobs; meson wants to unpack them when bzip2 exists. The aarch64
@@ -169,22 +151,15 @@ const buildFromSource = async (c: BuildContext, host: HostQemu, key: string): Pr
     });
     // same file name as the stock binary: QEMU prefixes its messages with it, and the runner and
     // the process checks recognise the emulator by it
-    const file = join(key, 'qemu-system-aarch64');
-    const dest = join(c.root, file);
-    await mkdir(join(c.root, key), { recursive: true });
-    await copyFile(join(build, 'qemu-system-aarch64'), `${dest}.tmp`);
-    await rename(`${dest}.tmp`, dest);
+    const built = await installBuilt(join(build, 'qemu-system-aarch64'), c.root, key, 'qemu-system-aarch64');
+    const dest = join(c.root, built.file);
     const v = await runTool('emulator', [dest, '--version'], { timeoutMs: 20_000 });
     const help = await runTool('emulator', [dest, '-h'], { timeoutMs: 20_000 });
     if (!help.stdout.includes('quantum=N')) throw new InfrastructureError('the built emulator does not offer -icount quantum (the patch did not apply as expected)');
-    const st = await stat(dest);
-    c.log(`built ${file} in ${((Date.now() - t) / 1000).toFixed(0)} s of compiling`);
+    c.log(`built ${built.file} in ${((Date.now() - t) / 1000).toFixed(0)} s of compiling`);
     return {
       status: 'built',
-      key,
-      file,
-      sha256: await sha256File(dest),
-      size: st.size,
+      ...built,
       source: { package: entry.package, version: entry.version, file: orig.name, sha256: orig.sha256 },
       patchSha256: await sha256File(patchPath),
       configure: ['--python=/usr/bin/python3', ...CONFIGURE_ARGS],

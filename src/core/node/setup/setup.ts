@@ -1,12 +1,14 @@
 // `nestbed setup`: make the machine ready to run. Idempotent: verifies what is cached (SHA-256)
 // and only fetches or rebuilds what is missing or corrupt. `check` reports without changing anything.
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { InfrastructureError } from '../../common/model/errors.js';
 import { aptUpdate, guestAptConfig, readOsRelease, systemArchive } from './apt.js';
 import { buildArtifacts, DIRECT_PACKAGES, downloadDebs, KERNEL_ABI, recipeHash, recordDebs, resolvePackageSpecs, verifyArtifacts, verifyDebs } from './guest-image.js';
 import { ensureCrossCompiler } from './cross-compiler.js';
 import { ensureHostQemu, type HostQemu } from './host-qemu.js';
-import { readManifest, writeManifest, type Manifest, type PerCoreQemu } from './manifest.js';
+import { readManifest, writeManifest, type LeanKernel, type Manifest, type PerCoreQemu } from './manifest.js';
+import { ensureLeanKernel, leanKernelKey, verifyLeanKernel } from './lean-kernel.js';
 import { ensurePerCoreQemu, perCoreKey, verifyPerCoreQemu } from './per-core-qemu.js';
 import { cachePaths, type CachePaths } from './paths.js';
 
@@ -63,11 +65,14 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
   }
   const state = await inspectCache(paths);
   const perCoreProblem = hostQemu ? await verifyPerCoreQemu(paths.emulator, state.manifest?.perCoreQemu, await perCoreKey(hostQemu)) : undefined;
+  const recordedLean = state.manifest?.leanKernel;
+  const leanProblem = await verifyLeanKernel(paths.kernels, recordedLean, await leanKernelKey());
   const warnings: string[] = [];
+  if (recordedLean?.status === 'unavailable' && !leanProblem) warnings.push(`lean L2 kernel unavailable (Linux guests boot the generic kernel): ${recordedLean.reason}`);
   const recordedPerCore = state.manifest?.perCoreQemu;
   if (recordedPerCore?.status === 'unavailable' && !perCoreProblem) warnings.push(`per-core-time emulator unavailable: ${recordedPerCore.reason}`);
   if (opts.check) {
-    problems.push(...state.problems, ...(perCoreProblem ? [perCoreProblem] : []));
+    problems.push(...state.problems, ...(perCoreProblem ? [perCoreProblem] : []), ...(leanProblem ? [leanProblem] : []));
     for (const p of problems) log(`problem: ${p}`);
     for (const w of warnings) log(`warning: ${w}`);
     if (problems.length === 0) log('everything is in place');
@@ -85,12 +90,23 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
     } else warnings.push(`per-core-time emulator unavailable: ${r.reason}`);
     return r;
   };
+  // the lean L2 kernel first: it goes into l1.cpio, so a new one means new artifacts
+  let leanKernel: LeanKernel | undefined = recordedLean;
+  if (leanProblem || !recordedLean) {
+    log(`L2 guests' kernel: ${leanProblem ?? 'building'}`);
+    leanKernel = await ensureLeanKernel({ root: paths.kernels, aptGuest: paths.aptGuest, aptHost: paths.aptHost, log, ...(opts.signal ? { signal: opts.signal } : {}) }, recordedLean);
+    if (leanKernel.status === 'built') actions.push('built the lean L2 kernel');
+    else warnings.push(`lean L2 kernel unavailable (Linux guests boot the generic kernel): ${leanKernel.reason}`);
+  }
+  const l2Recorded = state.manifest?.artifacts['Image-l2'];
+  const l2Stale = leanKernel?.status === 'built' ? l2Recorded?.sha256 !== leanKernel.sha256 : l2Recorded !== undefined;
+  if (l2Stale) state.problems.push('the L2 guests\' kernel changed; artifacts need a rebuild');
   if (state.problems.length === 0 && state.manifest) {
-    if (!perCoreProblem) {
+    if (!perCoreProblem && !leanProblem) {
       log('guest image set and per-core-time emulator verified (SHA-256), nothing to do');
       return { ok: true, hostQemu, manifest: state.manifest, actions, problems, warnings, ms: Date.now() - started };
     }
-    const manifest: Manifest = { ...state.manifest, perCoreQemu: await perCore() };
+    const manifest: Manifest = { ...state.manifest, perCoreQemu: await perCore(), ...(leanKernel ? { leanKernel } : {}) };
     await writeManifest(paths.manifest, manifest);
     log(`manifest written: ${paths.manifest}`);
     return { ok: true, hostQemu, manifest, actions, problems, warnings, ms: Date.now() - started };
@@ -136,7 +152,8 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
   }
   // 2. artifacts
   const t = Date.now();
-  const { artifacts, rtos } = await buildArtifacts(paths, debs, log, opts.signal);
+  const l2Kernel = leanKernel?.status === 'built' ? { path: join(paths.kernels, leanKernel.file), description: `Linux ${leanKernel.source.version} for the L2 guests, allnoconfig + guest/kernel/l2-lean.fragment (${leanKernel.compiler})` } : undefined;
+  const { artifacts, rtos } = await buildArtifacts(paths, debs, log, opts.signal, l2Kernel);
   actions.push('built the guest image set');
   const manifest: Manifest = {
     manifestVersion: 1,
@@ -149,6 +166,7 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
     artifacts,
     rtos,
     perCoreQemu: await perCore(),
+    ...(leanKernel ? { leanKernel } : {}),
   };
   await writeManifest(paths.manifest, manifest);
   log(`manifest written: ${paths.manifest}`);
