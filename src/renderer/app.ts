@@ -494,7 +494,11 @@ export class App {
     const existing = this.tabs.find((t) => t.kind === 'results' && t.dir === r.dir);
     if (existing) return this.showTab(existing);
     const opened: OpenedRunView = await this.client.call('runs.open', { dir: r.dir });
-    const tab: Tab = { kind: 'results', dir: r.dir, title: `Results: ${r.name}`, view: new ResultsView(opened) };
+    const actions = {
+      exportBundle: (images: boolean) => this.client.call('bundle.export', { dir: r.dir, images }),
+      verifyBundle: (path: string) => this.client.call('bundle.verify', { path }),
+    };
+    const tab: Tab = { kind: 'results', dir: r.dir, title: `Results: ${r.name}`, view: new ResultsView(opened, actions) };
     this.tabs.push(tab);
     this.showTab(tab);
   }

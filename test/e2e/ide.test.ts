@@ -2,7 +2,7 @@
 // examples folder, edit a topology, see nestbed's diagnostics, completion from the schema, the topology
 // drawing follow the text; and the server refusing anything but its own page with its token.
 // (Running a topology from the UI boots the real stack: test/integration/ide-run.test.ts.)
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,6 +146,13 @@ describe('IDE in the browser', () => {
     const file = await download;
     expect(file.suggestedFilename()).toBe('zonal-per-core-report.html');
     expect(readFileSync((await file.path())!, 'utf8')).toContain('<svg class="chart" id="boot-gantt"');
+    // the run's deployment bundle, exported into bundles/ and verified from the same tab
+    await page.getByTestId('export-bundle').click();
+    await expect.poll(() => page.getByTestId('bundle-status').textContent()).toMatch(/^wrote bundles\/zonal-per-core-no-images\.tar\.gz/);
+    expect(existsSync(join(ui.folder, 'bundles', 'zonal-per-core-no-images.tar.gz'))).toBe(true);
+    await page.getByTestId('verify-bundle').click();
+    await expect.poll(() => page.getByTestId('bundle-status').locator('[data-ok]').getAttribute('data-ok')).toBe('true');
+    expect(await page.getByTestId('bundle-status').textContent()).toMatch(/files intact, topology zonal-controller validates/);
     await page.screenshot({ path: join(out, 'ide-results.png') });
   });
 
@@ -195,6 +202,9 @@ describe('browser mode server', () => {
       });
     });
     expect(rebinding).toBe(403);
+    // a malformed path is a 400, and the server goes on
+    expect((await fetch(`${base}/%E0%A4%A?token=${ui.server.token}`)).status).toBe(400);
+    expect((await fetch(ui.server.url)).status).toBe(200);
     // path traversal stays inside the renderer
     expect((await fetch(`${base}/..%2f..%2fpackage.json?token=${ui.server.token}`)).status).toBe(403);
   });

@@ -1,11 +1,11 @@
 // A run's results in an editor tab: the HTML report's sections as components (verdicts, boot
 // timeline, scheduling, latency, memory, parity, nested-virtualization evidence), and two runs side by
 // side with every difference classified (run-compare.ts).
-import type { OpenedRunView } from '../../core/common/bridge/contract.js';
+import type { BridgeResult, OpenedRunView } from '../../core/common/bridge/contract.js';
 import { formatCheckHtml, REPORT_CHART_CSS, REPORT_SECTION_TITLES, reportSections, summaryLine } from '../../core/common/report/check-html.js';
 import { formatCheckJunit } from '../../core/common/report/check-formats.js';
 import { COMPARISON_CSS, compareRuns, formatComparisonHtml } from '../../core/common/report/run-compare.js';
-import { fmtMs, h, trustedHtml } from '../dom.js';
+import { fill, fmtMs, h, trustedHtml } from '../dom.js';
 
 let cssAdded = false;
 const addCss = (): void => {
@@ -30,10 +30,52 @@ const html = (tag: 'div' | 'section', content: string, attrs: Record<string, str
   return el;
 };
 
+/** What a results tab can ask the backend for (the deployment bundle of the run). */
+export interface ResultsActions {
+  exportBundle(images: boolean): Promise<BridgeResult<'bundle.export'>>;
+  verifyBundle(path: string): Promise<BridgeResult<'bundle.verify'>>;
+}
+
+/** Export the run's deployment bundle into bundles/, then verify it; the outcome is shown in place. */
+const bundleControls = (actions: ResultsActions): HTMLElement => {
+  const images = h('input', { type: 'checkbox', 'data-testid': 'bundle-images', title: 'Include the guest images (~110 MB)' });
+  const status = h('span', { class: 'empty', 'data-testid': 'bundle-status' });
+  let last: string | undefined;
+  const verify = h('button', { 'data-testid': 'verify-bundle', disabled: true }, 'Verify');
+  const exportBtn = h('button', { 'data-testid': 'export-bundle', title: 'A reproducible deployment bundle (as `nestbed export --run`) in bundles/' }, 'Export bundle');
+  exportBtn.addEventListener('click', () => {
+    exportBtn.disabled = true;
+    fill(status, 'exporting…');
+    actions.exportBundle(images.checked).then(
+      (r) => {
+        last = r.path;
+        verify.disabled = false;
+        fill(status, `wrote ${r.path} (${(r.bytes / 1048576).toFixed(1)} MiB, ${r.entries} files, ${(r.ms / 1000).toFixed(1)} s)${r.warnings.length ? ` — ${r.warnings.join('; ')}` : ''}`);
+      },
+      (e: Error) => fill(status, h('span', { class: 'miss' }, `export failed: ${e.message}`)),
+    ).finally(() => (exportBtn.disabled = false));
+  });
+  verify.addEventListener('click', () => {
+    if (!last) return;
+    fill(status, 'verifying…');
+    actions.verifyBundle(last).then(
+      (r) =>
+        fill(
+          status,
+          r.ok
+            ? h('span', { class: 'okv', 'data-ok': 'true' }, `✔ ${last}: ${r.files} files intact, topology ${r.topology ?? '?'} validates, signature ${r.signature}, images ${r.imagesIncluded ? 'included' : 'left out'}`)
+            : h('span', { class: 'miss', 'data-ok': 'false' }, `✖ ${last}: ${r.problems.map((p) => `${p.file}: ${p.message}`).join('; ')}`),
+        ),
+      (e: Error) => fill(status, h('span', { class: 'miss' }, `verify failed: ${e.message}`)),
+    );
+  });
+  return h('div', { class: 'history-actions' }, exportBtn, h('label', {}, images, ' with images'), verify, status);
+};
+
 export class ResultsView {
   readonly el: HTMLElement;
 
-  constructor(run: OpenedRunView) {
+  constructor(run: OpenedRunView, actions?: ResultsActions) {
     addCss();
     const r = run.results;
     const meta = `${r.topology.name} · ${r.timing} timing · ${new Date(r.startedAt).toLocaleString()} · status ${r.status} · all ready ${fmtMs(r.allReadyMs)} · wall ${fmtMs(r.wallMs)} · host QEMU RSS ${Math.round(r.host.qemuRssMaxKiB / 1024)} MiB`;
@@ -50,6 +92,7 @@ export class ResultsView {
       : undefined;
     const parts: HTMLElement[] = [h('h1', {}, `Run ${name}`), h('div', { class: 'meta' }, meta)];
     if (exports) parts.push(exports);
+    if (actions) parts.push(bundleControls(actions));
     if (!run.report) parts.push(h('p', { class: 'empty' }, 'No verdicts: the topology of this run no longer validates against the installed profiles.'));
     else {
       if (run.reportSource === 'judged') parts.push(h('p', { class: 'empty' }, 'Judged now, as `nestbed report` would (this run was made with Run, not Check: isolation checks are skipped).'));

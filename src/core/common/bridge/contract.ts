@@ -95,6 +95,25 @@ export const BRIDGE_METHODS = {
   'runs.list': method(z.strictObject({ topology: z.string().max(64).optional() }), z.strictObject({ runs: z.array(runSummarySchema) })),
   /** `dir` as listed by runs.list (inside the workspace's runs/ folder). */
   'runs.open': method(z.strictObject({ dir: workspacePath }), openedRunSchema),
+  /** Exports a run's deployment bundle (its topology, launch plan, results; images optional) into
+   * the workspace's bundles/ folder (reproducible: the same run gives the same bytes). */
+  'bundle.export': method(
+    z.strictObject({ dir: workspacePath, images: z.boolean() }),
+    z.strictObject({ path: z.string(), bytes: z.number().int(), entries: z.number().int(), ms: z.number(), warnings: z.array(z.string()) }),
+  ),
+  /** Verifies a bundle in the workspace (hashes, coverage, format, topology), as `nestbed verify`. */
+  'bundle.verify': method(
+    z.strictObject({ path: workspacePath }),
+    z.strictObject({
+      ok: z.boolean(),
+      problems: z.array(z.strictObject({ file: z.string(), message: z.string() })),
+      files: z.number().int(),
+      compressedBytes: z.number().int(),
+      topology: z.string().optional(),
+      signature: z.string(),
+      imagesIncluded: z.boolean(),
+    }),
+  ),
   'terminal.open': method(z.strictObject(dims), z.strictObject({ id: ptyId })),
   'terminal.input': method(z.strictObject({ id: ptyId, data: z.string().max(65_536) }), ok),
   'terminal.resize': method(z.strictObject({ id: ptyId, ...dims }), ok),

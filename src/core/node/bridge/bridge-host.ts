@@ -2,8 +2,8 @@
 // connection per window/socket. Every request is parsed with the contract's zod schemas before any
 // service runs; paths are confined to the workspace folder; the answers and events go back through
 // `send`. The leaves (src/main, src/server) only move these messages over their medium.
-import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { lstat, mkdir, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   BRIDGE_EVENTS,
   BRIDGE_METHODS,
@@ -18,6 +18,8 @@ import {
 import { InfrastructureError, InputError } from '../../common/model/errors.js';
 import type { SessionEvent } from '../../common/model/session-events.js';
 import { topologyDiagramSvg } from '../../common/report/topology-diagram.js';
+import { exportBundle } from '../bundle/export.js';
+import { verifyBundle } from '../bundle/verify.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { listRuns, openRun } from '../session/run-store.js';
 import type { Session } from '../session/session.js';
@@ -224,6 +226,27 @@ export class BridgeConnection {
         const dir = await confine(folder, p['dir'] as string, true);
         const run = await openRun(dir, await session.profiles());
         return { dir: p['dir'] as string, results: run.results, ...(run.report ? { report: run.report } : {}), reportSource: run.reportSource };
+      }
+      case 'bundle.export': {
+        const dir = await confine(folder, p['dir'] as string, true);
+        const output = join(folder, 'bundles', `${basename(dir)}${p['images'] ? '' : '-no-images'}.tar.gz`);
+        await mkdir(join(folder, 'bundles'), { recursive: true });
+        const out = await exportBundle({ topologyFile: join(dir, 'topology.yaml'), cwd: folder, output, cacheRoot: session.options.cacheRoot, env: process.env, runDir: dir, images: p['images'] as boolean, force: true });
+        if (out.kind === 'invalid') throw new InputError(`the run's topology no longer validates: ${out.validation.diagnostics.find((d) => d.severity === 'error')?.message ?? 'invalid'}`);
+        return { path: relative(folder, out.path).split(sep).join('/'), bytes: out.bytes, entries: out.entries, ms: out.ms, warnings: [...out.warnings] };
+      }
+      case 'bundle.verify': {
+        const file = await confine(folder, p['path'] as string, true);
+        const r = await verifyBundle({ file, shown: p['path'] as string, profiles: (await session.profiles()).profiles });
+        return {
+          ok: r.ok,
+          problems: r.problems.map((x) => ({ file: x.file, message: x.message })),
+          files: r.archive.files,
+          compressedBytes: r.archive.compressedBytes,
+          ...(r.topology ? { topology: r.topology.name } : {}),
+          signature: r.signature.state,
+          imagesIncluded: r.images?.included ?? false,
+        };
       }
       case 'terminal.open': {
         if (!TerminalHost.availability().available) throw new InfrastructureError(TerminalHost.availability().reason ?? 'no terminal');

@@ -105,13 +105,19 @@ export const startUiServer = async (o: UiServerOptions): Promise<UiServer> => {
   };
 
   const server = createServer((req, res) => {
+    // every error ends this request, never the server
     void (async () => {
       if (req.headers.host !== host()) return refuse(res, 403, 'forbidden: wrong Host');
       if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'method not allowed');
       const url = new URL(req.url ?? '/', `http://${host()}`);
       const fromQuery = sameToken(url.searchParams.get('token'), token);
       if (!fromQuery && !sameToken(cookieToken(req), token)) return refuse(res, 403, 'forbidden: open the URL that `nestbed ui` printed (it carries the session token)');
-      const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+      let rel: string;
+      try {
+        rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+      } catch {
+        return refuse(res, 400, 'bad request: malformed path');
+      }
       const file = resolve(root, rel);
       if (rel.includes('\0') || !file.startsWith(root + sep)) return refuse(res, 403, 'forbidden');
       let body: Buffer;
@@ -124,7 +130,10 @@ export const startUiServer = async (o: UiServerOptions): Promise<UiServer> => {
       if (fromQuery) h['Set-Cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
       res.writeHead(200, h);
       res.end(req.method === 'HEAD' ? undefined : body);
-    })();
+    })().catch(() => {
+      if (!res.headersSent) refuse(res, 500, 'internal error');
+      else res.destroy();
+    });
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });
