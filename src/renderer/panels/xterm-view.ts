@@ -65,8 +65,11 @@ export class XtermView {
       chunk = `\x1b[33m[… ${this.skipped} lines not drawn: the view fell behind; the run directory has them all]\x1b[0m\r\n`;
       this.skipped = 0;
     }
-    while (this.queue.length > 0 && chunk.length < CHUNK) chunk += this.queue.shift()!;
-    this.queued = this.queue.reduce((n, s) => n + s.length, 0);
+    while (this.queue.length > 0 && chunk.length < CHUNK) {
+      const next = this.queue.shift()!;
+      this.queued -= next.length;
+      chunk += next;
+    }
     this.writing = true;
     const bytes = chunk.length;
     this.term.write(chunk, () => {

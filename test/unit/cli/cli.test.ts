@@ -2,10 +2,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../helpers/temp.js';
-import { runCli } from '../../../src/cli/main.js';
+import { runCliInProcess } from '../../helpers/cli.js';
 import { repoRoot } from '../../helpers/validate.js';
 
 const bin = join(repoRoot, 'bin', 'nestbed.js');
@@ -14,16 +13,7 @@ const nestbed = (...args: string[]) => {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
-const inProcess = async (...args: string[]) => {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d) => (stdout += d));
-  err.on('data', (d) => (stderr += d));
-  const code = await runCli(args, { stdout: out, stderr: err, stdoutIsTTY: false, stderrIsTTY: false, cwd: repoRoot, env: {}, signal: new AbortController().signal });
-  return { code, stdout, stderr };
-};
+const inProcess = (...args: string[]) => runCliInProcess(args);
 
 describe('nestbed (real process)', () => {
   it('validate the realistic example: exit 0, readable report on stdout', () => {

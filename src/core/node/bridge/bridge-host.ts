@@ -12,7 +12,6 @@ import {
   type BridgeEvent,
   type BridgeEventPayload,
   type BridgeMethod,
-  type BridgeResult,
   type RunSummaryView,
 } from '../../common/bridge/contract.js';
 import { InfrastructureError, InputError } from '../../common/model/errors.js';
@@ -120,7 +119,7 @@ export class BridgeConnection {
       const spec = BRIDGE_METHODS[method as BridgeMethod];
       const parsed = spec.params.safeParse(params);
       if (!parsed.success) throw new BridgeRefusal('bad-request', `${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`);
-      const result = await this.dispatch(method as BridgeMethod, parsed.data as never);
+      const result = await this.call(method as BridgeMethod, parsed.data as Record<string, unknown>);
       this.send({ kind: 'response', id, ok: true, result });
     } catch (e) {
       const error =
@@ -138,11 +137,6 @@ export class BridgeConnection {
     for (const u of this.unsubscribe) u();
     this.unsubscribe.clear();
     this.terminals.dispose();
-  }
-
-  private async dispatch<M extends BridgeMethod>(method: M, p: never): Promise<BridgeResult<M>> {
-    const r = await this.call(method, p);
-    return r as BridgeResult<M>;
   }
 
   private async call(method: BridgeMethod, p: Record<string, unknown>): Promise<unknown> {
@@ -249,7 +243,8 @@ export class BridgeConnection {
         };
       }
       case 'terminal.open': {
-        if (!TerminalHost.availability().available) throw new InfrastructureError(TerminalHost.availability().reason ?? 'no terminal');
+        const t = TerminalHost.availability();
+        if (!t.available) throw new InfrastructureError(t.reason ?? 'no terminal');
         return { id: this.terminals.open(p['cols'] as number, p['rows'] as number) };
       }
       case 'terminal.input':

@@ -59,7 +59,7 @@ interface RunRecord {
   readonly id: string;
   readonly request: RunRequest;
   readonly started: number;
-  readonly history: SessionEvent[];
+  history: SessionEvent[];
   readonly listeners: Set<Listener>;
   readonly abort: AbortController;
   readonly done: Promise<RunEnd>;
@@ -176,10 +176,7 @@ export class Session {
 
   private emit(r: RunRecord, e: SessionEvent): void {
     r.history.push(e);
-    if (r.history.length > HISTORY_LIMIT) {
-      const i = r.history.findIndex((x) => x.type === 'console');
-      if (i >= 0) r.history.splice(i, 1);
-    }
+    if (r.history.length > HISTORY_LIMIT) this.trimHistory(r);
     for (const l of r.listeners) {
       try {
         l(e);
@@ -188,6 +185,13 @@ export class Session {
         r.listeners.delete(l);
       }
     }
+  }
+
+  /** Drops the oldest console lines, a tenth of the limit at once (not one per event: a run past the
+   * limit would otherwise rescan the history on every line); every other event is kept. */
+  private trimHistory(r: RunRecord): void {
+    let drop = HISTORY_LIMIT / 10;
+    r.history = r.history.filter((e) => !(e.type === 'console' && drop-- > 0));
   }
 
   private finish(r: RunRecord, end: RunEnd, message: string): RunEnd {

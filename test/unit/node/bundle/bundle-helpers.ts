@@ -3,35 +3,20 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { runCli } from '../../../../src/cli/main.js';
 import { parseTar, type ArchiveFile } from '../../../../src/core/node/bundle/tar-reader.js';
 import { tarBuffer, type TarEntry } from '../../../../src/core/node/bundle/tar-writer.js';
 import { BLOCK, encodeHeader, type HeaderFields } from '../../../../src/core/node/bundle/tar-header.js';
 import type { Manifest } from '../../../../src/core/node/setup/manifest.js';
+import { runCliInProcess, type CliResult } from '../../../helpers/cli.js';
 import { tempDir } from '../../../helpers/temp.js';
 import { repoRoot } from '../../../helpers/validate.js';
 
 export { repoRoot, tempDir };
 
-export interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** runCli in process, with the working directory and environment given. */
-export const cli = async (args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> => {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d) => (stdout += d));
-  err.on('data', (d) => (stderr += d));
-  const code = await runCli(args, { stdout: out, stderr: err, stdoutIsTTY: false, stderrIsTTY: false, cwd: opts.cwd ?? repoRoot, env: opts.env ?? {}, signal: new AbortController().signal });
-  return { code, stdout, stderr };
-};
+export const cli = runCliInProcess;
+export type { CliResult };
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
