@@ -3,9 +3,9 @@
 // L1 builds every guest's VMM command line from the nb_* words on the kernel command line
 // (guest/init.sh), so the per-guest facts a launcher on an arm64 KVM host needs — vCPUs, pins,
 // memory, reservation, OS, the channel table — are spelled out beside them.
-import { AGENT_OS, type ValidTopology } from '../../common/model/topology.js';
+import type { ValidTopology } from '../../common/model/topology.js';
 import type { EcuProfile } from '../../common/model/profile.js';
-import { guestCid, orchestrated, type ChannelPlan } from '../stack/channels.js';
+import { guestCid, orchestrated, rtosRunMs, type ChannelPlan } from '../stack/channels.js';
 import { cpuMaskFor, guestSpecWord, l0Isolation, partitionCpus, planStack, reservationOf, rtosGuestWord, type CpuMask, type Reservation } from '../stack/plan.js';
 
 export const LAUNCH_PLAN_VERSION = 1;
@@ -16,13 +16,9 @@ export const EMULATOR_ARGV0 = 'qemu-system-aarch64';
 export const RUN_HOLD_S = 2;
 export const RUN_SAMPLE_INTERVAL_S = 3;
 
-/** rtos guests' run length in a plain `nestbed run` (no isolation phases): the same formula as
- * runTopology's, which keeps it inline; the run-path work should give both one shared function. */
-export const plainRunRtosMs = (t: ValidTopology, timing: 'fast' | 'deterministic'): number => {
-  const linuxGuests = t.guests.filter((g) => AGENT_OS.has(g.os)).length;
-  const orchS = timing === 'deterministic' ? 2 + 2 * linuxGuests + 4 : 25 + 12 * linuxGuests;
-  return Math.round((RUN_HOLD_S + 2 + (orchestrated(t, undefined) ? orchS : 0)) * 1000);
-};
+/** rtos guests' run length in a plain `nestbed run` (no isolation phases), as runTopology computes it. */
+export const plainRunRtosMs = (t: ValidTopology, timing: 'fast' | 'deterministic'): number =>
+  rtosRunMs(t, { deterministic: timing === 'deterministic', holdS: RUN_HOLD_S, orchestrated: orchestrated(t, undefined), phaseS: 0 });
 
 export interface LaunchImages {
   readonly kernel: string;

@@ -26,7 +26,7 @@ import { findHostQemu, installHint } from '../setup/host-qemu.js';
 import { readManifest, sha256File, type Manifest } from '../setup/manifest.js';
 import { cachePaths } from '../setup/paths.js';
 import { checkMemory, cpuMaskFor, planStack, type StackPlan } from '../stack/plan.js';
-import { orchestrated, type PhasePlan } from '../stack/channels.js';
+import { orchestrated, rtosRunMs as rtosRunMsOf, type PhasePlan } from '../stack/channels.js';
 import { artifactRecords, assembleResults, writeResults } from './assemble-results.js';
 import { RunCollector } from './collector.js';
 import { ConsoleRouter } from './console-router.js';
@@ -117,13 +117,7 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
   }
   const orch = orchestrated(t, phases);
   const phaseS = phases ? phases.idleS + phases.stressS + (phases.faultGuest !== undefined ? phases.afterFaultS : 0) + (phases.spatialGuest !== undefined ? 2 : 0) : 0;
-  const linuxGuests = t.guests.filter((g) => AGENT_OS.has(g.os)).length;
-  // rtos guests run their task set for the hold time + 2 s of guest time (heartbeats meanwhile); in an
-  // orchestrated run they must outlive the Linux guests' boot, the probes and every phase. Guest time
-  // follows the host clock in fast mode; under icount it is L1's time too, and measured (it-isolation,
-  // docs/emulation-notes.md) all guests were ready at rtos time ≈ 5 s and the probes took ≈ 3.4 s.
-  const orchS = deterministic ? 2 + 2 * linuxGuests + 4 + phaseS : 25 + 12 * linuxGuests + phaseS;
-  const rtosRunMs = Math.round((Math.max(0, o.holdS ?? 2) + 2 + (orch ? orchS : 0)) * 1000);
+  const rtosRunMs = rtosRunMsOf(t, { deterministic, holdS: o.holdS ?? 2, orchestrated: orch, phaseS });
   const panicIdx = o.testHooks?.panicGuest !== undefined ? t.guests.findIndex((g) => g.name === o.testHooks?.panicGuest) : undefined;
 
   // os: custom guests: their files, hashed as packed, on a disk image that lives as long as the run

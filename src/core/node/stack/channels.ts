@@ -143,3 +143,14 @@ export const planChannels = (t: ValidTopology, phases: PhasePlan | undefined, ho
   for (const w of words) if (!/^nb_[a-z0-9]+=[0-9.,x-]*$/.test(w)) throw new Error(`unexpected channel word ${JSON.stringify(w)}`);
   return { channels, undeclared, vsockGuests, relay, words };
 };
+
+/** How long the rtos guests run their task set, host-side ms of guest time: the hold time + 2 s
+ * (heartbeats meanwhile); in an orchestrated run they must outlive the Linux guests' boot, the probes
+ * and every phase (`phaseS`). Guest time follows the host clock in fast mode; under icount it is L1's
+ * time too, and measured (it-isolation, docs/emulation-notes.md) all guests were ready at rtos time
+ * ≈ 5 s and the probes took ≈ 3.4 s. */
+export const rtosRunMs = (t: ValidTopology, o: { readonly deterministic: boolean; readonly holdS: number; readonly orchestrated: boolean; readonly phaseS: number }): number => {
+  const linuxGuests = t.guests.filter((g) => AGENT_OS.has(g.os)).length;
+  const orchS = o.deterministic ? 2 + 2 * linuxGuests + 4 + o.phaseS : 25 + 12 * linuxGuests + o.phaseS;
+  return Math.round((Math.max(0, o.holdS) + 2 + (o.orchestrated ? orchS : 0)) * 1000);
+};
