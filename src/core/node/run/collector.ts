@@ -1,8 +1,10 @@
 // Turns demultiplexed agent events (with host arrival times) into results and stage events. Pure:
-// fed from the live console in a run and from recorded transcripts in tests.
+// fed from the live console in a run and from recorded transcripts in tests. Each agent event is
+// typed once by its schema (src/core/common/model/agent-events.ts); a malformed one is a warning.
 import type { Guest, ValidTopology } from '../../common/model/topology.js';
 import { threadSchedText, type GuestResult, type LevelResult, type RtosGuestResult, type ThreadSched } from '../../common/model/run-results.js';
 import { assertNever } from '../../common/model/errors.js';
+import { parseAgentEvent, type AgentEvent } from '../../common/model/agent-events.js';
 import { parseRtosEvent, summarizeRtosRun, type RtosEvent } from '../../common/rtos/console.js';
 import type { DemuxedLine } from './demux.js';
 import { reservationOf, RTOS_HEARTBEAT_MS, rtosTaskName, type Reservation } from '../stack/plan.js';
@@ -56,8 +58,9 @@ export interface StageNote {
   readonly message: string;
 }
 
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+/** Malformed agent events listed one by one in the warnings; past that, one line counts the rest. */
+export const MALFORMED_EVENT_WARNINGS = 20;
+
 const words = (s: string | undefined): string[] => (s ?? '').split(/\s+/).filter(Boolean);
 const diff = (d: string | undefined): { removed: string[]; added: string[] } => ({
   removed: words(d).filter((w) => w.startsWith('-')).map((w) => w.slice(1)),
@@ -82,6 +85,9 @@ export class RunCollector {
   /** L1's uptime at its init line (anchors L1-clock datings in fast timing). */
   private l1InitUptime: number | undefined;
   private readonly rtosEvents = new Map<number, { events: RtosEvent[]; invalid: string[] }>();
+  /** Malformed agent events seen, and where the warning that counts those past the listed ones is. */
+  private malformedCount = 0;
+  private malformedMoreAt: number | undefined;
   /** os: custom guests: how each VMM ended (L1's cexit event). */
   readonly customExit = new Map<number, { code: number; stoppedByHypervisor: boolean }>();
   /** Isolation data (src/core/node/run/isolation.ts folds it into results). */
@@ -125,12 +131,11 @@ export class RunCollector {
     this.notes.push(n);
   }
 
-  private sample(lv: LevelResult, tMs: number, d: Record<string, unknown>): void {
-    const k = (d.k ?? {}) as Record<string, unknown>;
+  private sample(lv: LevelResult, tMs: number, ev: Extract<AgentEvent, { e: 's' }>): void {
     const counters: Record<string, number> = {};
-    for (const [key, v] of Object.entries(k)) if (typeof v === 'number') counters[KVM_KEYS[key] ?? key] = v;
-    const r = Array.isArray(d.r) ? d.r.map((x) => (typeof x === 'number' ? x : 0)) : [];
-    lv.kvmSamples.push({ tMs, uptimeS: num(d.u) ?? 0, counters, vmmRssKiB: r });
+    for (const [key, v] of Object.entries(ev.k)) counters[KVM_KEYS[key] ?? key] = v;
+    const r = [...ev.r];
+    lv.kvmSamples.push({ tMs, uptimeS: ev.u, counters, vmmRssKiB: r });
     r.forEach((v, i) => {
       lv.vmmRssMaxKiB[i] = Math.max(lv.vmmRssMaxKiB[i] ?? 0, v);
     });
@@ -143,23 +148,24 @@ export class RunCollector {
     if (g && kib > 0) g.vmmRssMaxKiB = Math.max(g.vmmRssMaxKiB ?? 0, kib);
   }
 
-  private levelEvent(lv: LevelResult, tMs: number, name: string, d: Record<string, unknown>): void {
+  /** An event of L0 or L1 (and the L1 events about a guest that l1Guest did not take). */
+  private levelEvent(lv: LevelResult, tMs: number, ev: AgentEvent): void {
     const L = lv.level;
-    switch (name) {
+    switch (ev.e) {
       case 'init':
         lv.initMs = tMs;
-        lv.virtual.kernelToInitS = num(d.u0);
-        if (L === 1) this.l1InitUptime = num(d.u);
-        this.note({ stage: `l${L}-init`, level: L, uptimeS: num(d.u), message: `L${L} init (kernel→init ${s1(num(d.u0) ?? 0)} s guest time)` });
+        lv.virtual.kernelToInitS = ev.u0;
+        if (L === 1) this.l1InitUptime = ev.u;
+        this.note({ stage: `l${L}-init`, level: L, uptimeS: ev.u, message: `L${L} init (kernel→init ${s1(ev.u0)} s guest time)` });
         break;
       case 'vmstart':
-        if (d.g === undefined && L === 0) {
+        if (ev.g === undefined && L === 0) {
           this.l1.vmStartMs = tMs;
           this.note({ stage: 'l1-vmstart', level: 0, message: 'L0 started the guest hypervisor VM (L1)' });
         }
         break;
       case 'kvm': {
-        const m = str(d.m) ?? '';
+        const m = ev.m;
         lv.kvmLog.push(m);
         if (/VHE\+NV2 mode initialized successfully/.test(m)) lv.nv2 = true;
         const mode = /kvm \[\d+\]: (\S+) mode initialized successfully/.exec(m)?.[1];
@@ -169,12 +175,12 @@ export class RunCollector {
         break;
       }
       case 'kvmdev':
-        lv.kvmDevice = d.ok === 1;
+        lv.kvmDevice = ev.ok === 1;
         break;
       case 'cpu':
-        if (typeof d.f === 'string') lv.cpuFeatures = words(d.f);
-        if (typeof d.d === 'string') {
-          lv.cpuFeaturesDiff = diff(d.d);
+        if (ev.f !== undefined) lv.cpuFeatures = words(ev.f);
+        if (ev.d !== undefined) {
+          lv.cpuFeaturesDiff = diff(ev.d);
           const parent = L === 1 ? this.l0.cpuFeatures : [];
           const dd = lv.cpuFeaturesDiff;
           lv.cpuFeatures = [...parent.filter((f) => !dd.removed.includes(f)), ...dd.added];
@@ -182,43 +188,42 @@ export class RunCollector {
         break;
       case 'ready':
         lv.readyMs = tMs;
-        lv.virtual.uptimeAtReadyS = num(d.u);
-        if (num(d.mt) !== undefined) lv.memory = { totalKiB: num(d.mt) ?? 0, availableKiB: num(d.ma) ?? 0 };
-        if (num(d.n) !== undefined) lv.vcpus = num(d.n);
+        lv.virtual.uptimeAtReadyS = ev.u;
+        lv.memory = { totalKiB: ev.mt, availableKiB: ev.ma };
+        if (ev.n !== undefined) lv.vcpus = ev.n;
         if (L === 0) this.note({ stage: 'l0-ready', level: 0, message: `L0 KVM ${lv.kvmMode ?? '?'}${lv.nv2 ? ' (NV2)' : ''}, IPA ${lv.ipaBits ?? '?'} bits` });
         break;
       case 's':
-        this.sample(lv, tMs, d);
+        this.sample(lv, tMs, ev);
         break;
       case 'ph':
-        if (L === 1 && typeof d.p === 'string') {
-          this.iso.phases.push({ name: d.p, atMs: tMs, ...(num(d.u) !== undefined ? { l1UptimeS: num(d.u) } : {}), ...(num(d.g) !== undefined ? { guest: num(d.g) } : {}) });
-          this.note({ stage: 'isolation-phase', level: 1, uptimeS: num(d.u), message: `L1: phase ${d.p}${num(d.g) !== undefined ? ` (guest ${this.guestName(num(d.g)) ?? '?'})` : ''}` });
+        if (L === 1) {
+          this.iso.phases.push({ name: ev.p, atMs: tMs, l1UptimeS: ev.u, ...(ev.g !== undefined ? { guest: ev.g } : {}) });
+          this.note({ stage: 'isolation-phase', level: 1, uptimeS: ev.u, message: `L1: phase ${ev.p}${ev.g !== undefined ? ` (guest ${this.guestName(ev.g) ?? '?'})` : ''}` });
         }
         break;
       case 'rly':
-        if (L === 1 && typeof d.a === 'string' && d.a !== 'up') this.iso.relayLog.push({ action: d.a, port: num(d.p) ?? 0, fromCid: num(d.f) ?? 0, toCid: num(d.t) ?? 0, atMs: tMs });
+        if (L === 1 && ev.a !== 'up') this.iso.relayLog.push({ action: ev.a, port: ev.p, fromCid: ev.f, toCid: ev.t, atMs: tMs });
         break;
       case 'ch': {
         // L1's own probe: only for channels whose `from` is an rtos guest
-        const k = num(d.k);
-        const c = k !== undefined ? this.channelPlan?.channels[k] : undefined;
-        if (L === 1 && k !== undefined && c?.probedFrom === 'l1-relay') this.iso.probes.set(k, { status: str(d.r) ?? '?', attempts: num(d.n) ?? 0, ms: num(d.ms) ?? 0, atMs: tMs });
+        const c = this.channelPlan?.channels[ev.k];
+        if (L === 1 && c?.probedFrom === 'l1-relay') this.iso.probes.set(ev.k, { status: ev.r, attempts: ev.n, ms: ev.ms, atMs: tMs });
         break;
       }
       case 'l1pin':
-        if (L === 0) this.l1.vcpuAffinityInL0 = Object.fromEntries(Object.entries((d.m ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+        if (L === 0) this.l1.vcpuAffinityInL0 = { ...ev.m };
         break;
       case 'hk':
-        if (L === 0 && str(d.c) !== undefined) lv.housekeepingCpus = str(d.c);
+        if (L === 0) lv.housekeepingCpus = ev.c;
         break;
       case 'part':
-        if (L === 1 && num(d.c) !== undefined) (lv.cpuPartitions ??= []).push({ cpu: num(d.c) ?? 0, state: str(d.st) ?? '?' });
+        if (L === 1) (lv.cpuPartitions ??= []).push({ cpu: ev.c, state: ev.st });
         break;
       case 'vsk':
         if (L === 1) {
-          this.iso.l1VsockModules = num(d.m);
-          this.iso.l1VhostDevice = d.dev === 1;
+          this.iso.l1VsockModules = ev.m;
+          this.iso.l1VhostDevice = ev.dev === 1;
         }
         break;
       case 'done':
@@ -228,63 +233,88 @@ export class RunCollector {
         break;
       case 'vmexit':
         // relayed by the level above: level 1 'vmexit' = L1's VMM exited inside L0
-        this.note({ stage: `l${L}-vmexit`, level: L, message: `L${L} VMM exited rc=${String(d.rc)}` });
+        this.note({ stage: `l${L}-vmexit`, level: L, message: `L${L} VMM exited rc=${ev.rc}` });
+        break;
+      // not (yet) part of the results at this level: the launcher's first line, L1's control errors,
+      // the custom-image disk, events about a guest that is not in the topology, and the guests' own
+      case 'launch':
+      case 'payload':
+      case 'ctlerr':
+      case 'cdisk':
+      case 'cunpack':
+      case 'pin':
+      case 'cready':
+      case 'cexit':
+      case 'ux':
+      case 'chd':
+      case 'sp':
+      case 'stress':
+      case 'cyc0':
+      case 'cyc':
+      case 'panicking':
+      case 'alive':
+      case 'bye':
         break;
       default:
-        break;
+        assertNever(ev, 'agent event');
     }
   }
 
-  private l1Guest(tMs: number, name: string, d: Record<string, unknown>): boolean {
-    const g = typeof d.g === 'number' ? this.guests[d.g] : undefined;
-    if (!g) return false;
-    switch (name) {
+  /** L1's events about one of the topology's guests (g); false for any other event. */
+  private l1Guest(tMs: number, ev: AgentEvent): boolean {
+    switch (ev.e) {
       case 'vmstart': {
+        const g = ev.g !== undefined ? this.guests[ev.g] : undefined;
+        if (!g) return false;
         // While guest VMMs start, L1's console can lag tens of seconds behind (measured: a vmstart line
         // printed at L1 uptime 5.15 s arrived 29 s late), so the host arrival time of this line is
         // not when the VM started. In fast timing L1's clock follows the host's: the start is dated
         // from L1's init line (which arrives on time) plus the L1 time between the two.
-        const u = num(d.u);
+        const u = ev.u;
         const i0 = this.l1.initMs;
         const u0 = this.l1InitUptime;
-        const est = !this.deterministic && i0 !== undefined && u0 !== undefined && u !== undefined ? Math.round(i0 + (u - u0) * 1000) : undefined;
+        const est = !this.deterministic && i0 !== undefined && u0 !== undefined ? Math.round(i0 + (u - u0) * 1000) : undefined;
         g.boot.vmStartMs = est !== undefined ? Math.min(tMs, Math.max(i0!, est)) : tMs;
         g.boot.virtual.l1VmStartUptimeS = u;
         this.note({ stage: 'guest-vmstart', level: 1, guest: g.name, message: `${g.name}: VM started by L1${g.boot.vmStartMs < tMs - 1000 ? ` (at ${(g.boot.vmStartMs / 1000).toFixed(1)} s by L1's clock; its console lagged)` : ''}` });
         return true;
       }
       case 'pin': {
-        g.pinApplied = Object.fromEntries(Object.entries((d.m ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
-        const sched = Object.entries((d.s ?? {}) as Record<string, unknown>).flatMap(([k, v]) => {
-          const t = parseThreadSched(String(v));
+        const g = this.guests[ev.g];
+        if (!g) return false;
+        g.pinApplied = { ...ev.m };
+        const sched = Object.entries(ev.s ?? {}).flatMap(([k, v]) => {
+          const t = parseThreadSched(v);
           return t ? [[k, t] as const] : [];
         });
         g.schedApplied = Object.fromEntries(sched);
-        if (typeof d.r === 'number') this.guestRss(g.index, d.r);
+        if (ev.r !== undefined) this.guestRss(g.index, ev.r);
         const r = g.reservation;
-        if (d.ok === 1) r.applied = appliedText(r.kind, g.schedApplied, str(d.q));
-        else r.error = reservationError(r.kind, str(d.q));
+        if (ev.ok === 1) r.applied = appliedText(r.kind, g.schedApplied, ev.q);
+        else r.error = reservationError(r.kind, ev.q);
         return true;
       }
       case 'cready': {
         // an os: custom guest's ready marker, seen by L1 on its console (guest/init.sh crelay)
+        const g = this.guests[ev.g];
+        if (!g) return false;
         if (g.os !== 'custom' || g.boot.readyMs !== undefined) return true;
         g.boot.readyMs = tMs;
         if (g.boot.vmStartMs !== undefined) g.boot.vmStartToReadyMs = tMs - g.boot.vmStartMs;
-        const u = num(d.u);
         const u0 = g.boot.virtual.l1VmStartUptimeS;
-        if (u !== undefined && u0 !== undefined) g.boot.virtual.l1VmStartToReadyS = Number(Math.max(0, u - u0).toFixed(3));
-        this.note({ stage: 'guest-ready', level: 2, guest: g.name, uptimeS: u, message: `${g.name}: custom image ready${g.boot.vmStartToReadyMs !== undefined ? ` (${s1(g.boot.vmStartToReadyMs / 1000)} s after its VM start)` : ''}` });
+        if (u0 !== undefined) g.boot.virtual.l1VmStartToReadyS = Number(Math.max(0, ev.u - u0).toFixed(3));
+        this.note({ stage: 'guest-ready', level: 2, guest: g.name, uptimeS: ev.u, message: `${g.name}: custom image ready${g.boot.vmStartToReadyMs !== undefined ? ` (${s1(g.boot.vmStartToReadyMs / 1000)} s after its VM start)` : ''}` });
         this.checkAllReady(tMs);
         return true;
       }
       case 'cexit': {
+        const g = this.guests[ev.g];
+        if (!g) return false;
         if (g.os !== 'custom') return true;
-        const code = num(d.rc) ?? -1;
-        const stopped = d.st === 1;
-        g.exitCode = code;
-        this.customExit.set(g.index, { code, stoppedByHypervisor: stopped });
-        this.note({ stage: 'guest-exit', level: 2, guest: g.name, message: `${g.name}: ${stopped ? 'stopped by L1 after its hold time' : `VM exited rc=${code}`}` });
+        const stopped = ev.st === 1;
+        g.exitCode = ev.rc;
+        this.customExit.set(g.index, { code: ev.rc, stoppedByHypervisor: stopped });
+        this.note({ stage: 'guest-exit', level: 2, guest: g.name, message: `${g.name}: ${stopped ? 'stopped by L1 after its hold time' : `VM exited rc=${ev.rc}`}` });
         return true;
       }
       default:
@@ -292,89 +322,107 @@ export class RunCollector {
     }
   }
 
-  private guestEvent(g: MutableGuest, tMs: number, name: string, d: Record<string, unknown>): void {
-    switch (name) {
+  /** An event of a Linux guest's agent (or, for any guest, its VMM's exit as L1 relayed it). */
+  private guestEvent(g: MutableGuest, tMs: number, ev: AgentEvent): void {
+    switch (ev.e) {
       case 'init': {
         g.boot.initMs = tMs;
-        const u0 = num(d.u0);
-        g.boot.virtual.kernelToInitS = u0;
-        const ui = num(d.u);
-        if (ui !== undefined) this.initUptime.set(g.index, ui);
-        if (u0 !== undefined && !this.deterministic) g.boot.kernelStartMs = Math.max(0, tMs - u0 * 1000);
-        this.note({ stage: 'guest-init', level: 2, guest: g.name, uptimeS: num(d.u), message: `${g.name}: init (kernel→init ${s1(u0 ?? 0)} s guest time)` });
+        g.boot.virtual.kernelToInitS = ev.u0;
+        this.initUptime.set(g.index, ev.u);
+        if (!this.deterministic) g.boot.kernelStartMs = Math.max(0, tMs - ev.u0 * 1000);
+        this.note({ stage: 'guest-init', level: 2, guest: g.name, uptimeS: ev.u, message: `${g.name}: init (kernel→init ${s1(ev.u0)} s guest time)` });
         break;
       }
       case 'ready': {
         g.boot.readyMs = tMs;
         if (g.boot.vmStartMs !== undefined) g.boot.vmStartToReadyMs = tMs - g.boot.vmStartMs;
-        const u = num(d.u);
         const ui = this.initUptime.get(g.index);
-        if (u !== undefined && ui !== undefined) g.boot.virtual.initToReadyS = Number(Math.max(0, u - ui).toFixed(3));
-        const mt = num(d.mt) ?? 0;
-        const ma = num(d.ma) ?? 0;
+        if (ui !== undefined) g.boot.virtual.initToReadyS = Number(Math.max(0, ev.u - ui).toFixed(3));
+        const { mt, ma } = ev;
         g.memory = { totalKiB: mt, availableKiB: ma, usedKiB: Math.max(0, mt - ma) };
-        this.note({ stage: 'guest-ready', level: 2, guest: g.name, uptimeS: u, message: `${g.name}: ready${g.boot.vmStartToReadyMs !== undefined ? ` (${s1(g.boot.vmStartToReadyMs / 1000)} s after its VM start)` : ''}, ${Math.round((mt - ma) / 1024)} MiB in use` });
+        this.note({ stage: 'guest-ready', level: 2, guest: g.name, uptimeS: ev.u, message: `${g.name}: ready${g.boot.vmStartToReadyMs !== undefined ? ` (${s1(g.boot.vmStartToReadyMs / 1000)} s after its VM start)` : ''}, ${Math.round((mt - ma) / 1024)} MiB in use` });
         this.checkAllReady(tMs);
         break;
       }
       case 'cpu':
-        g.cpuFeaturesDiffVsL1 = diff(str(d.d));
+        g.cpuFeaturesDiffVsL1 = diff(ev.d);
         break;
       case 'stress':
-        g.workload = { ...g.workload, stress: { cpu: num(d.c) ?? 0, memoryMiB: num(d.m) ?? 0, mechanism: 'busybox shell busy loops, at nice 19 where the nice applet exists (+ a tmpfs write loop for memory)' } };
+        g.workload = { ...g.workload, stress: { cpu: ev.c, memoryMiB: ev.m, mechanism: 'busybox shell busy loops, at nice 19 where the nice applet exists (+ a tmpfs write loop for memory)' } };
         break;
       case 'cyc0':
         this.note({ stage: 'guest-workload', level: 2, guest: g.name, message: `${g.name}: cyclictest started` });
         break;
       case 'cyc': {
         const spec = this.topology.guests[g.index]?.workload?.cyclictest;
-        const h = Array.isArray(d.h) ? (d.h as unknown[]).filter((x): x is [number, number] => Array.isArray(x) && x.length === 2 && x.every((y) => typeof y === 'number')) : [];
         g.workload = {
           ...g.workload,
           cyclictest: {
             intervalUs: spec?.intervalUs ?? 0,
             loops: spec?.loops ?? 0,
-            exitCode: num(d.rc) ?? -1,
-            minUs: num(d.min) ?? 0,
-            avgUs: num(d.avg) ?? 0,
-            maxUs: num(d.max) ?? 0,
-            overflows: num(d.of) ?? 0,
-            histogramLog2: h,
+            exitCode: ev.rc,
+            minUs: ev.min,
+            avgUs: ev.avg ?? 0,
+            maxUs: ev.max ?? 0,
+            overflows: ev.of ?? 0,
+            histogramLog2: ev.h ?? [],
             timeBase: this.deterministic ? 'virtual (icount)' : 'wall-clock (MTTCG, not meaningful as RT latency)',
           },
         };
-        this.note({ stage: 'guest-workload', level: 2, guest: g.name, message: `${g.name}: cyclictest max ${num(d.max) ?? '?'} µs` });
+        this.note({ stage: 'guest-workload', level: 2, guest: g.name, message: `${g.name}: cyclictest max ${ev.max ?? '?'} µs` });
         break;
       }
       case 'bye':
         // repeats the cpu diff (console lines can lose characters)
-        if (typeof d.d === 'string' && g.cpuFeaturesDiffVsL1 === undefined) g.cpuFeaturesDiffVsL1 = diff(d.d);
+        if (ev.d !== undefined && g.cpuFeaturesDiffVsL1 === undefined) g.cpuFeaturesDiffVsL1 = diff(ev.d);
         break;
       case 'vmexit':
-        g.exitCode = num(d.rc);
-        this.note({ stage: 'guest-exit', level: 2, guest: g.name, message: `${g.name}: VM exited rc=${String(d.rc)}` });
+        g.exitCode = ev.rc;
+        this.note({ stage: 'guest-exit', level: 2, guest: g.name, message: `${g.name}: VM exited rc=${ev.rc}` });
         break;
       case 'ch': {
         // a guest reports only its own channels (the plan says which guest is each channel's `from`)
-        const k = num(d.k);
-        const c = k !== undefined ? this.channelPlan?.channels[k] : undefined;
-        if (k !== undefined && c?.probedFrom === 'guest' && c.from === g.name) this.iso.probes.set(k, { status: str(d.r) ?? '?', attempts: num(d.n) ?? 0, ms: num(d.ms) ?? 0, atMs: tMs });
+        const c = this.channelPlan?.channels[ev.k];
+        if (c?.probedFrom === 'guest' && c.from === g.name) this.iso.probes.set(ev.k, { status: ev.r, attempts: ev.n, ms: ev.ms, atMs: tMs });
         break;
       }
       case 'ux': {
-        const u = num(d.i);
-        const a = u !== undefined ? this.channelPlan?.undeclared[u] : undefined;
-        if (u !== undefined && a?.guest === g.index) this.iso.undeclared.set(u, { status: str(d.r) ?? '?', attempts: 1, ms: num(d.ms) ?? 0, atMs: tMs });
+        const a = this.channelPlan?.undeclared[ev.i];
+        if (a?.guest === g.index) this.iso.undeclared.set(ev.i, { status: ev.r, attempts: 1, ms: ev.ms, atMs: tMs });
         break;
       }
       case 'sp':
-        if (this.channelPlan !== undefined) this.iso.spatial = { guest: g.index, address: str(d.a) ?? '?', exitCode: num(d.rc) ?? -1, value: str(d.v) ?? '', atMs: tMs };
+        if (this.channelPlan !== undefined) this.iso.spatial = { guest: g.index, address: ev.a, exitCode: ev.rc, value: ev.v, atMs: tMs };
         break;
       case 'chd':
         this.note({ stage: 'isolation-probes', level: 2, guest: g.name, message: `${g.name}: channel probes done` });
         break;
-      default:
+      // the agent's liveness answers (isolation.ts dates them through guestEventMs), and events of
+      // other levels that a guest does not print
+      case 'panicking':
+      case 'alive':
+      case 'vmstart':
+      case 'done':
+      case 'kvm':
+      case 'kvmdev':
+      case 'hk':
+      case 'l1pin':
+      case 's':
+      case 'cdisk':
+      case 'payload':
+      case 'launch':
+      case 'part':
+      case 'vsk':
+      case 'ph':
+      case 'ctlerr':
+      case 'pin':
+      case 'cunpack':
+      case 'cready':
+      case 'cexit':
+      case 'rly':
         break;
+      default:
+        assertNever(ev, 'agent event');
     }
   }
 
@@ -448,18 +496,48 @@ export class RunCollector {
     }
   }
 
-  /** Feeds one demultiplexed line received at host time tMs. */
-  feed(line: DemuxedLine, tMs: number): void {
-    if (line.kind !== 'event') return;
-    if (line.level === 2) {
-      const g = line.guest !== undefined ? this.guests[line.guest] : undefined;
-      if (g) this.iso.guestEventMs.set(g.index, [...(this.iso.guestEventMs.get(g.index) ?? []), tMs]);
-      if (g?.os === 'rtos' && RTOS_EVENTS.has(line.name)) this.rtosEvent(g, tMs, line.name, line.data);
-      else if (g) this.guestEvent(g, tMs, line.name, line.data);
+  /** A malformed or unknown agent event: one warning (the first MALFORMED_EVENT_WARNINGS, then a
+   * count of the rest), otherwise ignored. */
+  private malformed(line: Extract<DemuxedLine, { kind: 'event' }>, reason: string): void {
+    this.malformedCount++;
+    const where = line.level === 2 ? (this.guestName(line.guest) ?? `guest ${line.guest ?? '?'}`) : `l${line.level}`;
+    if (this.malformedCount <= MALFORMED_EVENT_WARNINGS) {
+      this.warnings.push(`${where}: malformed agent event ignored: ${reason}`);
       return;
     }
-    if (line.level === 1 && this.l1Guest(tMs, line.name, line.data)) return;
-    this.levelEvent(line.level === 0 ? this.l0 : this.l1, tMs, line.name, line.data);
+    const more = `${this.malformedCount - MALFORMED_EVENT_WARNINGS} more malformed agent event(s) ignored, not listed`;
+    if (this.malformedMoreAt === undefined) this.malformedMoreAt = this.warnings.push(more) - 1;
+    else this.warnings[this.malformedMoreAt] = more;
+  }
+
+  /** Feeds one demultiplexed line received at host time tMs. */
+  feed(line: DemuxedLine, tMs: number): void {
+    this.feedEvent(line, tMs);
+  }
+
+  /**
+   * feed, returning the agent event as typed here, once (parseAgentEvent); undefined for text, for a
+   * malformed event (a warning, otherwise ignored) and for an rtos guest's own events (typed by its
+   * protocol's parser, rtosEvent).
+   */
+  feedEvent(line: DemuxedLine, tMs: number): AgentEvent | undefined {
+    if (line.kind !== 'event') return undefined;
+    const g = line.level === 2 && line.guest !== undefined ? this.guests[line.guest] : undefined;
+    if (g) this.iso.guestEventMs.set(g.index, [...(this.iso.guestEventMs.get(g.index) ?? []), tMs]);
+    if (g?.os === 'rtos' && RTOS_EVENTS.has(line.name)) {
+      this.rtosEvent(g, tMs, line.name, line.data);
+      return undefined;
+    }
+    const parsed = parseAgentEvent(line.name, line.data);
+    if (!parsed.ok) {
+      this.malformed(line, parsed.reason);
+      return undefined;
+    }
+    const ev = parsed.event;
+    if (line.level === 2) {
+      if (g) this.guestEvent(g, tMs, ev);
+    } else if (!(line.level === 1 && this.l1Guest(tMs, ev))) this.levelEvent(line.level === 0 ? this.l0 : this.l1, tMs, ev);
+    return ev;
   }
 }
 

@@ -1,7 +1,8 @@
 // Where each line of the host emulator goes. stderr: the host-stderr log, and a failure when QEMU
 // reports an error. stdout: split where lines arrived glued, demultiplexed to its level and guest,
-// logged; console text is watched for failure and warning markers, agent events feed the collector
-// (and, from an rtos guest, its own failure lines). The planned fault of an isolation run (the victim
+// logged; console text is watched for failure and warning markers, agent events feed the collector,
+// which types them (src/core/common/model/agent-events.ts; a malformed one is a warning, not data),
+// and, from an rtos guest, its own failure lines. The planned fault of an isolation run (the victim
 // guest's panic and VMM exit once L1 injected it) is recorded instead of failing the run. The
 // collector's stage notes become stage events and move the run's state.
 import type { EventSource, RunEvent } from '../../common/model/run-events.js';
@@ -87,16 +88,17 @@ export class ConsoleRouter {
       return;
     }
     emit({ type: 'agent', t: tm, source: src, name: d.name, data: d.data });
-    collector.feed(d, tm);
+    // the agent event as the collector typed it (undefined: an rtos guest's own line, or malformed)
+    const ev = collector.feedEvent(d, tm);
     if (d.level === 2 && guest !== undefined && this.d.topology.guests[d.guest ?? -1]?.os === 'rtos') {
       // the rtos guest's own failure lines (docs/rtos.md): an unplanned crash ends the run like a kernel panic
       if (d.name === 'panic' || d.name === 'fault') lifecycle.fail('kernel-panic', `rtos ${d.name} in guest ${guest}: ${JSON.stringify(d.data)}`, src);
       if (d.name === 'err') lifecycle.fail('infrastructure', `rtos guest ${guest} rejected its parameters or platform: ${String(d.data.m)}`, src);
     }
-    if (d.name === 'vmexit' && this.isPlannedFault(d.level, d.guest) && typeof d.data.rc === 'number') {
-      this.victimExit = { code: d.data.rc, atMs: tm };
-    } else if (d.name === 'vmexit' && typeof d.data.rc === 'number' && d.data.rc !== 0) {
-      lifecycle.fail('vm-exit', `${d.level === 2 ? `guest ${guest ?? '?'}` : 'L1'} VMM exited with code ${d.data.rc}`, src);
+    if (ev?.e === 'vmexit' && this.isPlannedFault(d.level, d.guest)) {
+      this.victimExit = { code: ev.rc, atMs: tm };
+    } else if (ev?.e === 'vmexit' && ev.rc !== 0) {
+      lifecycle.fail('vm-exit', `${d.level === 2 ? `guest ${guest ?? '?'}` : 'L1'} VMM exited with code ${ev.rc}`, src);
     }
     this.stageNotes(tm);
   }
