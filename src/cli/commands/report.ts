@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { judgeRun } from '../../core/common/checks/judge.js';
 import { ExitCode } from '../../core/common/model/exit-code.js';
 import { InputError } from '../../core/common/model/errors.js';
@@ -5,6 +6,7 @@ import { formatCheckHtml } from '../../core/common/report/check-html.js';
 import { formatCheckJunit, formatCheckSarif, formatCheckText } from '../../core/common/report/check-formats.js';
 import { validateTopology } from '../../core/common/validate/validate-topology.js';
 import { loadProfiles } from '../../core/node/profiles.js';
+import { replayIfLauncherResults } from '../../core/node/report/launcher-results.js';
 import { loadRunDir } from '../../core/node/report/load-run.js';
 import { commonOptions, type CommandSpec } from '../command.js';
 import { emit, formatOption, outputFileOption, profileOption } from '../output.js';
@@ -16,7 +18,7 @@ type Format = (typeof FORMATS)[number];
 
 export const reportCommand: CommandSpec = {
   name: 'report',
-  summary: 'Judge a finished run directory against the ECU profile and budgets; render text, json, junit, sarif or a self-contained html report.',
+  summary: "Judge a finished run directory (or a bundle launcher's results directory, replayed into results.json first) against the ECU profile and budgets; render text, json, junit, sarif or a self-contained html report.",
   positionals: ['<run-dir>'],
   options: {
     format: formatOption(FORMATS),
@@ -29,7 +31,9 @@ export const reportCommand: CommandSpec = {
     const { profiles } = await loadProfiles();
     const profileOverride = options['profile'] as string | undefined;
     if (profileOverride !== undefined && !profiles.has(profileOverride)) return unknownProfile(io, profileOverride, profiles);
-    const run = await loadRunDir(positionals[0]!);
+    const dir = positionals[0]!;
+    if ((await replayIfLauncherResults(dir, { profiles })) && options['quiet'] !== true) io.stderr.write(`nestbed: replayed the launcher's console log into results.json (${join(dir, 'results.json')})\n`);
+    const run = await loadRunDir(dir);
     const v = validateTopology(run.topologyText, { profiles, ...(profileOverride ? { profileOverride } : {}) });
     if (!v.topology) throw new InputError(`${run.topologyFile}: ${v.diagnostics[0]?.code ?? ''} ${v.diagnostics[0]?.message ?? 'not a topology'}`);
     const report = judgeRun({

@@ -78,7 +78,7 @@ export class ResultsView {
   constructor(run: OpenedRunView, actions?: ResultsActions) {
     addCss();
     const r = run.results;
-    const meta = `${r.topology.name} · ${r.timing} timing · ${new Date(r.startedAt).toLocaleString()} · status ${r.status} · all ready ${fmtMs(r.allReadyMs)} · wall ${fmtMs(r.wallMs)} · host QEMU RSS ${Math.round(r.host.qemuRssMaxKiB / 1024)} MiB`;
+    const meta = `${r.topology.name} · ${r.timing} timing · ${new Date(r.startedAt).toLocaleString()} · status ${r.status} · all ready ${fmtMs(r.allReadyMs)} · wall ${fmtMs(r.wallMs)} · ${r.launcher ? `launcher on ${r.launcher.host || 'an unnamed host'}` : `host QEMU RSS ${Math.round(r.host.qemuRssMaxKiB / 1024)} MiB`}`;
     const name = run.dir.split('/').at(-1) ?? 'run';
     const report = run.report;
     const exports = report

@@ -190,6 +190,15 @@ describe('judge: rtos guests', () => {
     expect(strict).toMatchObject({ success: false, strict: true });
   });
 
+  it('on hardware such misses fail: the measured interrupt path is the target\'s own', () => {
+    const results = withRtos(1050, 7, 900_000, 40_000);
+    results.timing = 'hardware';
+    results.guests[1]!.rtos!.timeBase = 'hardware (host clock)';
+    const s = check(judge({ text: rtosTopology, results, profile: 'nvidia-drive-orin' }), 'scheduling', 'two');
+    expect(s).toMatchObject({ verdict: 'fail', measured: { value: 1050, timeBase: 'hardware' }, budget: { value: 1100, timeBase: 'hardware' } });
+    expect(s.message).toBe("two: brake missed 7 of 1000 (bound with measured J 1100 µs, deadline 1000 µs, on the ECU 205 µs): on this hardware the platform's own interrupt path (J = 900 µs) pushes the bound past the deadline");
+  });
+
   it('the rtos timer latency is judged against latencyUs in virtual time', () => {
     expect(check(judge({ text: rtosTopology, results: withRtos(200, 0, 44) }), 'latency', 'two')).toMatchObject({ verdict: 'pass', measured: { value: 1, unit: 'µs', timeBase: 'guest-virtual' } });
     const slow = check(judge({ text: rtosTopology, results: withRtos(200, 0, 73_000) }), 'latency', 'two');
@@ -309,5 +318,53 @@ describe('judge: isolation probes', () => {
     expect(noise.message).toContain('more misses under stress, but within noise');
     results.isolation.interference!.missesPerKJobs = { idle: 0, stress: 0 };
     expect(check(judge({ results }), 'isolation.interference', 'one').verdict).toBe('pass');
+  });
+});
+
+describe('judge: hardware timing (a launcher run on an arm64 KVM host)', () => {
+  /** The recorded run as a launcher's on hardware: no emulated L0, real time. */
+  const onHardware = (): RunResults => {
+    const results = clone();
+    results.timing = 'hardware';
+    results.launcher = { timeBase: 'hardware', host: 'Linux board 6.12.0 aarch64', bundle: null };
+    results.l0 = { level: 0, virtual: {}, kvmLog: [], nv2: false, cpuFeatures: [], kvmSamples: [], vmmRssMaxKiB: [] };
+    return results;
+  };
+
+  it('what needs the emulated L0 is skipped as not applying on hardware, never failed', () => {
+    const r = judge({ results: onHardware(), profile: 'nvidia-drive-orin' });
+    expect(check(r, 'stack.nv2')).toMatchObject({ verdict: 'skipped', message: "L0's VHE+NV2 evidence: does not apply on hardware — the launcher ran the guests under the host's own KVM, there is no emulated L0 (the launcher's host reported KVM in VHE mode)" });
+    expect(check(r, 'parity.arch', 'one')).toMatchObject({ verdict: 'skipped', message: expect.stringContaining(': does not apply on hardware') });
+    expect(check(r, 'parity.isa', 'one').message).toContain("On hardware nothing is masked: the guests see the host's own core through KVM.");
+    expect(r.timingModel).toMatch(/^hardware \(host clock\): .*not scaled to the nvidia-drive-orin ECU/);
+  });
+
+  it("a boot over budget fails for real on the guest's own clock, not scaled to the ECU and not indicative", () => {
+    const r = judge({ text: withBudgets('{ bootMs: 1000 }'), results: onHardware(), profile: 'nvidia-drive-orin' });
+    const boot = check(r, 'boot', 'one');
+    // kernel→init 14.79 s + init→ready 2.37 s of the guest's clock, as measured
+    expect(boot).toMatchObject({ verdict: 'fail', measured: { value: 17160, unit: 'ms', timeBase: 'hardware' }, budget: { value: 1000 } });
+    expect(boot.indicative).toBeUndefined();
+    expect(boot.message).toBe('one ready after 17160 ms (hardware, kernel start → ready, VMM start-up excluded) > bootMs 1000');
+    expect(check(judge({ text: withBudgets('{ bootMs: 20000 }'), results: onHardware() }), 'boot', 'one').verdict).toBe('pass');
+  });
+
+  it('without the guest clock the boot figure is VM start → ready on the launcher clock', () => {
+    const results = onHardware();
+    results.guests[0]!.boot.virtual = {};
+    const boot = check(judge({ text: withBudgets('{ bootMs: 1000 }'), results }), 'boot', 'one');
+    expect(boot).toMatchObject({ verdict: 'fail', measured: { value: 35331, timeBase: 'hardware' } });
+    expect(boot.message).toBe("one ready after 35331 ms (hardware, VM start → ready, the launcher's clock) > bootMs 1000");
+  });
+
+  it('a timer latency over budget fails, never inconclusive: the hardware settles it', () => {
+    const results = onHardware();
+    results.guests[0]!.workload = { cyclictest: { intervalUs: 1000, loops: 1000, exitCode: 0, minUs: 60, avgUs: 70, maxUs: 90, overflows: 0, histogramLog2: [[128, 1000]], timeBase: 'hardware (host clock)' } };
+    const over = check(judge({ text: withBudgets('{ latencyUs: 50 }'), results, profile: 'nvidia-drive-orin' }), 'latency', 'one');
+    // the floor (60 µs) is above the budget: under emulation inconclusive, on hardware a failure
+    expect(over).toMatchObject({ verdict: 'fail', measured: { value: 90, unit: 'µs', timeBase: 'hardware' }, details: { timeBase: 'hardware', attribution: { clock: 'hardware', platformFloorUs: 60 } } });
+    expect(over.indicative).toBeUndefined();
+    expect(over.message).toBe("one: timer latency max 90 µs (avg 70, min 60, 1000 wake-ups every 1000 µs), hardware (= the platform's floor 60 µs, its fastest wake-up, + 30 µs above it: interference and stolen time; hardware) > latencyUs 50");
+    expect(check(judge({ text: withBudgets('{ latencyUs: 100 }'), results }), 'latency', 'one')).toMatchObject({ verdict: 'pass', measured: { value: 90 } });
   });
 });

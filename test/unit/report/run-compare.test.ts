@@ -124,6 +124,17 @@ describe('compareRuns', () => {
     expect(c.notes).toEqual(['B (fresh run) has no check report: the checks are not compared.']);
   });
 
+  it('a launcher run (B edited: hardware timing, no host emulator) has no QEMU RSS to compare, and the timing note says the clocks differ', () => {
+    const b = view('B', perCore);
+    b.results.timing = 'hardware';
+    b.results.launcher = { timeBase: 'hardware', host: 'Linux board', bundle: null };
+    b.results.host.qemuRssMaxKiB = 0;
+    const c = compareRuns(view('A', perCore), b);
+    expect(row(c, 'host:qemu-rss')).toMatchObject({ status: 'removed', a: perCore.results.host.qemuRssMaxKiB });
+    expect(row(c, 'host:timing')).toMatchObject({ a: 'deterministic', b: 'hardware', status: 'changed' });
+    expect(c.notes).toEqual(['Timing differs (deterministic vs hardware): their time figures are not on the same clock.']);
+  });
+
   it('p99 bound of a cyclictest histogram: the upper bound of the bucket reaching 99 %, none when it lies among the overflows', () => {
     const adas = perCore.results.guests.find((g) => g.name === 'adas')!.workload!.cyclictest!;
     expect(adas.histogramLog2).toEqual([[16, 2], [64, 4], [128, 389], [256, 574], [512, 31]]); // 969 of 1000 below 256 µs

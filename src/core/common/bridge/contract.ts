@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { VcpuSchedulability } from '../analysis/schedulability.js';
 import { checkReportSchema } from '../model/check-report.js';
 import { diagnosticSchema } from '../model/diagnostic.js';
-import { runResultsSchema } from '../model/run-results.js';
+import { RUN_TIMINGS, runResultsSchema } from '../model/run-results.js';
 import { RUN_MODES, sessionEventSchema } from '../model/session-events.js';
 import { TIMING_MODES } from '../model/topology.js';
 
@@ -47,7 +47,8 @@ export const runSummarySchema = z.strictObject({
   topology: z.string(),
   startedAt: z.string(),
   status: z.enum(['ok', 'failed', 'cancelled']),
-  timing: z.enum(TIMING_MODES),
+  /** A run's timing; `hardware` for a launcher's run replayed from its results directory. */
+  timing: z.enum(RUN_TIMINGS),
   allReadyMs: z.number().optional(),
   wallMs: z.number(),
   success: z.boolean().optional(),

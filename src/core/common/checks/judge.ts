@@ -1,12 +1,14 @@
 // Judge a finished run against the ECU profile and the topology's own budgets. Pure: run results
 // in, check results out. Every time figure carries its time base; fast-mode time verdicts are
-// indicative (they can warn, never fail).
+// indicative (they can warn, never fail); on hardware (a launcher's run on an arm64 KVM host) time
+// figures are real and judged as measured, and what only the emulated L0 can show is skipped.
 import { moreMissesPValue } from '../analysis/phases.js';
 import { responseTimeTerms, type VcpuSchedulability } from '../analysis/schedulability.js';
 import { CHECK_REPORT_VERSION, type CheckReport, type CheckResult, type Figure, type Verdict } from '../model/check-report.js';
 import type { Diagnostic } from '../model/diagnostic.js';
 import type { EcuProfile, RoleBudget } from '../model/profile.js';
-import { threadSchedText, type GuestResult, type RunResults } from '../model/run-results.js';
+import { threadSchedText, type GuestResult, type RunResults, type RunTiming } from '../model/run-results.js';
+import { assertNever } from '../model/errors.js';
 import type { Guest, Topology } from '../model/topology.js';
 import { compareWithBounds } from '../rtos/bounds.js';
 
@@ -52,10 +54,20 @@ const ecuScale = (profile: EcuProfile | undefined): number | undefined => {
   return ICOUNT_INSTRUCTIONS_PER_US / (c.mhz * (profile.cpu.ipc ?? 1));
 };
 
-export const timingModelText = (timing: 'fast' | 'deterministic', profile: EcuProfile | undefined): string => {
-  if (timing === 'fast') {
-    return 'fast: figures are host wall-clock time under multi-threaded TCG emulation; they depend on the machine and its load, so time verdicts are indicative only (warn, never fail). Use deterministic timing for verdicts.';
+export const timingModelText = (timing: RunTiming, profile: EcuProfile | undefined): string => {
+  switch (timing) {
+    case 'fast':
+      return 'fast: figures are host wall-clock time under multi-threaded TCG emulation; they depend on the machine and its load, so time verdicts are indicative only (warn, never fail). Use deterministic timing for verdicts.';
+    case 'hardware':
+      return `hardware (host clock): the bundle's launcher started the guests under KVM on an arm64 host — the hardware is the target — so figures are real time and time budgets are judged as measured (pass or fail; not indicative, not scaled to ${profile ? `the ${profile.id} ECU` : 'an ECU'}). Boot times and timer latencies come from the guests' own clocks; the launcher's events are dated by its host's uptime (ms since its first event), guest console lines by the launcher event before them. There is no emulated L0: its NV2 evidence, its boot and memory figures, the host emulator's memory and its per-core clock do not apply (skipped).`;
+    case 'deterministic':
+      return deterministicModelText(profile);
+    default:
+      return assertNever(timing, 'timing');
   }
+};
+
+const deterministicModelText = (profile: EcuProfile | undefined): string => {
   const c = profile?.cpu.clusters[0];
   const ecu = profile && c
     ? ` ECU-equivalent time = instructions ÷ (${c.mhz} MHz × IPC ${profile.cpu.ipc ?? 1} of ${c.core}, ${profile.provenance['cpu.ipc'] ?? 'IPC 1 assumed'}) = virtual time × ${ecuScale(profile)!.toFixed(3)}.`
@@ -65,14 +77,21 @@ export const timingModelText = (timing: 'fast' | 'deterministic', profile: EcuPr
 
 const fig = (value: number, unit: string, timeBase?: Figure['timeBase']): Figure => (timeBase ? { value, unit, timeBase } : { value, unit });
 
-const timeVerdict = (over: boolean, deterministic: boolean): Verdict => (!over ? 'pass' : deterministic ? 'fail' : 'warn');
+/** `judged`: the figure is a verdict you can rely on (deterministic, hardware); else it only warns. */
+const timeVerdict = (over: boolean, judged: boolean): Verdict => (!over ? 'pass' : judged ? 'fail' : 'warn');
+
+/** The message of a check that needs the emulated L0 (or its host emulator) in a run that has none. */
+const noL0 = (results: RunResults, what: string): string =>
+  results.timing === 'hardware'
+    ? `${what}: does not apply on hardware — the launcher ran the guests under the host's own KVM, there is no emulated L0`
+    : `${what}: not observed — the launcher ran inside the emulated L1 and saw no L0 (launcher results, time base ${results.launcher?.timeBase ?? '?'})`;
 
 /** Which span a boot figure covers: host wall time from the VMM start in L1; the guest's own clock
  * from its first instruction (rtos: its counter starts with the VM) or from kernel start (Linux). */
 const phaseOf = (g: Guest, f: Figure): string =>
   f.timeBase === 'host-wall' || g.os === 'rtos' ? 'VM start → ready' : g.os === 'custom' ? 'VM start → ready line, L1 time, VMM start-up included' : 'kernel start → ready, VMM start-up excluded';
 
-const bootCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: JudgeInput, deterministic: boolean): CheckResult => {
+const bootCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: JudgeInput, timing: RunTiming): CheckResult => {
   const budget = budgetFor(g, gi, 'bootMs', input.profile);
   const base = { id: 'boot', guest: g.name };
   if (!r || r.boot.readyMs === undefined) return { ...base, verdict: 'fail', message: `${g.name} never reached its ready marker` };
@@ -85,13 +104,19 @@ const bootCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: Judg
         ? virt.l1VmStartToReadyS * 1000
         : undefined;
   let measured: Figure | undefined;
-  if (deterministic && virtualMs !== undefined) measured = judgedTime(Math.round(virtualMs), 'ms', true, input.profile);
-  else if (wallMs !== undefined) measured = fig(Math.round(wallMs), 'ms', 'host-wall');
+  /** The figure is the launcher's clock from the VM start (hardware without the guest's own figures). */
+  let fromVmStart = false;
+  if (timing !== 'fast' && virtualMs !== undefined) measured = judgedTime(Math.round(virtualMs), 'ms', timing, input.profile);
+  else if (wallMs !== undefined) {
+    measured = fig(Math.round(wallMs), 'ms', timing === 'hardware' ? 'hardware' : 'host-wall');
+    fromVmStart = true;
+  }
   const details = { hostWallVmStartToReadyMs: wallMs, guestVirtualKernelToReadyMs: virtualMs };
   if (!measured) return { ...base, verdict: 'skipped', message: `${g.name}: no boot timing was recorded`, details };
   if (!budget) return { ...base, verdict: 'skipped', measured, message: `${g.name} ready after ${measured.value} ms (${measured.timeBase}); no bootMs budget in the topology or profile`, details };
   const indicative = measured.timeBase === 'host-wall';
   const verdict = timeVerdict(measured.value > budget.value, !indicative);
+  const phase = fromVmStart && measured.timeBase === 'hardware' ? "VM start → ready, the launcher's clock" : phaseOf(g, measured);
   return {
     ...base,
     verdict,
@@ -99,7 +124,7 @@ const bootCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: Judg
     budget: fig(budget.value, 'ms'),
     budgetSource: budget.source,
     ...(indicative ? { indicative } : {}),
-    message: `${g.name} ready after ${measured.value} ms (${measured.timeBase}, ${phaseOf(g, measured)}) ${measured.value > budget.value ? '>' : '≤'} bootMs ${budget.value}`,
+    message: `${g.name} ready after ${measured.value} ms (${measured.timeBase}, ${phase}) ${measured.value > budget.value ? '>' : '≤'} bootMs ${budget.value}`,
     details,
   };
 };
@@ -121,12 +146,25 @@ const memoryCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: Ju
 };
 
 /** A guest-time figure as judged: in deterministic timing mapped to the ECU like boot times (the
- * figure is instructions, the nested trap path included), else host wall time (indicative). */
-const judgedTime = (value: number, unit: string, deterministic: boolean, profile: EcuProfile | undefined): Figure => {
-  const scale = ecuScale(profile);
-  if (!deterministic) return fig(value, unit, 'host-wall');
-  return scale ? fig(Math.ceil(value * scale), unit, 'ecu-equivalent') : fig(value, unit, 'guest-virtual');
+ * figure is instructions, the nested trap path included); on hardware as measured (the hardware is
+ * the target); else host wall time (indicative). */
+const judgedTime = (value: number, unit: string, timing: RunTiming, profile: EcuProfile | undefined): Figure => {
+  switch (timing) {
+    case 'fast':
+      return fig(value, unit, 'host-wall');
+    case 'hardware':
+      return fig(value, unit, 'hardware');
+    case 'deterministic': {
+      const scale = ecuScale(profile);
+      return scale ? fig(Math.ceil(value * scale), unit, 'ecu-equivalent') : fig(value, unit, 'guest-virtual');
+    }
+    default:
+      return assertNever(timing, 'timing');
+  }
 };
+
+/** The clock of a guest's raw figure (before any mapping to the ECU). */
+const rawClock = (timing: RunTiming): 'guest-virtual' | 'host-wall' | 'hardware' => (timing === 'deterministic' ? 'guest-virtual' : timing === 'hardware' ? 'hardware' : 'host-wall');
 
 /** The emulated platform's own worst timer delivery to an rtos guest, ns: its worst in the idle
  * window of the isolation phases (the other guests booted and idle — the nested interrupt path with
@@ -142,7 +180,8 @@ const worstWindowText = (g: Guest, results: RunResults): string => {
   return worst ? `; the worst delivery was in the ${worst.phase} window (${Math.ceil((worst.timerLatencyMaxNs ?? 0) / 1000)} µs virtual, ${worst.deadlineMisses} miss(es) there)` : '';
 };
 
-const latencyCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: JudgeInput, deterministic: boolean): CheckResult => {
+const latencyCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: JudgeInput, timing: RunTiming): CheckResult => {
+  const deterministic = timing === 'deterministic';
   const base = { id: 'latency', guest: g.name };
   const budget = budgetFor(g, gi, 'latencyUs', input.profile);
   const end = r?.rtos?.end;
@@ -179,27 +218,28 @@ const latencyCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: J
           : 'no cyclictest workload is declared for this guest';
     return { ...base, verdict: g.os === 'rtos' ? 'fail' : 'skipped', message: `${g.name}: latency not measured: ${why}` };
   }
-  const measured = judgedTime(rawUs, 'µs', deterministic, input.profile);
-  const raw = `${what}, ${deterministic ? 'guest-virtual' : 'host-wall'}`;
+  const measured = judgedTime(rawUs, 'µs', timing, input.profile);
+  const raw = `${what}, ${rawClock(timing)}`;
   const mapped = measured.timeBase === 'ecu-equivalent' ? ` = ${measured.value} µs ECU-equivalent` : '';
-  const floor = floorUs !== undefined ? judgedTime(floorUs, 'µs', deterministic, input.profile) : undefined;
+  const floor = floorUs !== undefined ? judgedTime(floorUs, 'µs', timing, input.profile) : undefined;
+  const platform = timing === 'hardware' ? "the platform's" : "the emulated platform's";
   // what the figure consists of: the emulated platform's floor (see floorUs) and what came on top in
   // the worst case (interference and stolen time at the levels below)
   const attribution = floor
     ? { clock: measured.timeBase, platformFloorUs: floor.value, platformFloor: floorWhat, aboveFloorUs: Math.max(0, measured.value - floor.value), ...(g.os === 'rtos' && end ? { stolenTotalUs: Math.ceil(end.stolenNs / 1000) } : {}) }
     : undefined;
-  details = { ...details, timeBase: deterministic ? 'guest-virtual' : 'host-wall', ...(attribution ? { attribution } : {}) };
-  const consists = attribution ? ` (= the emulated platform's floor ${attribution.platformFloorUs} µs, ${floorWhat}, + ${attribution.aboveFloorUs} µs above it: interference and stolen time; ${attribution.clock})` : '';
+  details = { ...details, timeBase: rawClock(timing), ...(attribution ? { attribution } : {}) };
+  const consists = attribution ? ` (= ${platform} floor ${attribution.platformFloorUs} µs, ${floorWhat}, + ${attribution.aboveFloorUs} µs above it: interference and stolen time; ${attribution.clock})` : '';
   if (!budget) return { ...base, verdict: 'skipped', measured, message: `${g.name}: ${raw}${mapped}${consists}; no latencyUs budget`, details };
   const over = measured.value > budget.value;
-  const common = { ...base, measured, budget: fig(budget.value, 'µs'), budgetSource: budget.source, ...(deterministic ? {} : { indicative: true }), details };
+  const common = { ...base, measured, budget: fig(budget.value, 'µs'), budgetSource: budget.source, ...(timing === 'fast' ? { indicative: true } : {}), details };
   const text = `${g.name}: ${raw}${mapped}${consists} ${over ? '>' : '≤'} latencyUs ${budget.value}${g.os === 'rtos' ? worstWindowText(g, input.results) : ''}`;
-  if (over && deterministic) {
+  if (over && timing !== 'fast') {
     const target = input.profile?.platform?.interruptPathUs;
     if (target !== undefined && target > budget.value) {
       return { ...common, verdict: 'fail', message: `${text}: the budget is below the ECU's own interrupt path (${target} µs, profile ${input.profile?.id}) — no hypervisor configuration can meet it` };
     }
-    if (floor && floor.value > budget.value) {
+    if (deterministic && floor && floor.value > budget.value) {
       return {
         ...common,
         verdict: 'inconclusive',
@@ -207,7 +247,7 @@ const latencyCheck = (g: Guest, gi: number, r: GuestResult | undefined, input: J
       };
     }
   }
-  return { ...common, verdict: timeVerdict(over, deterministic), message: text };
+  return { ...common, verdict: timeVerdict(over, timing !== 'fast'), message: text };
 };
 
 const guestFeatures = (results: RunResults, r: GuestResult | undefined): string[] => {
@@ -233,14 +273,17 @@ const parityChecks = (g: Guest, r: GuestResult | undefined, input: JudgeInput): 
     const missing = profile.cpu.features.filter((f) => !have.has(f));
     const extra = seen.filter((f) => !want.has(f)).sort();
     // ISA masking (run with this profile): what the CPU-model switches hid, and what they did not
+    const hardware = results.timing === 'hardware';
     const mask = results.host.cpuMask?.profile === profile.id ? results.host.cpuMask : undefined;
     const leaked = mask ? mask.hides.filter((f) => have.has(f)) : [];
-    const masking = mask
-      ? mask.switches.length > 0
-        ? ` Masked for this run: ${mask.switches.join(', ')} on the emulated CPU${leaked.length ? ` — yet the guest still sees ${leaked.join(' ')}` : ''}.`
-        : ''
-      : ` This run was not masked for ${profile.id} (run it with this profile to hide what a CPU-model switch can).`;
-    const unmaskable = extra.length > 0 ? ` Not maskable here: ${extra.join(' ')} (QEMU has no CPU-model switch for them, and the L1 VMM, arm64 QEMU 11.1, does not write KVM ID registers).` : '';
+    const masking = hardware
+      ? " On hardware nothing is masked: the guests see the host's own core through KVM."
+      : mask
+        ? mask.switches.length > 0
+          ? ` Masked for this run: ${mask.switches.join(', ')} on the emulated CPU${leaked.length ? ` — yet the guest still sees ${leaked.join(' ')}` : ''}.`
+          : ''
+        : ` This run was not masked for ${profile.id} (run it with this profile to hide what a CPU-model switch can).`;
+    const unmaskable = extra.length > 0 && !hardware ? ` Not maskable here: ${extra.join(' ')} (QEMU has no CPU-model switch for them, and the L1 VMM, arm64 QEMU 11.1, does not write KVM ID registers).` : '';
     const details = { guestFeatures: seen, ecuFeatures: profile.cpu.features, missing, extra, ...(mask ? { maskSwitches: mask.switches, maskedFeatures: mask.hides.filter((f) => !have.has(f)), maskLeaked: leaked } : {}) };
     if (missing.length > 0) {
       out.push({ id: 'parity.isa', guest: g.name, verdict: 'fail', message: `${g.name} lacks ${missing.length} feature(s) the ${profile.name} has: ${missing.join(' ')} — ECU binaries using them would not run.${masking}`, details });
@@ -252,7 +295,12 @@ const parityChecks = (g: Guest, r: GuestResult | undefined, input: JudgeInput): 
   }
   const hostArch = HOST_ARCH[topology.host.cpu];
   const archOk = hostArch.localeCompare(profile.cpu.arch, 'en', { numeric: true }) >= 0;
-  out.push({ id: 'parity.arch', guest: g.name, verdict: archOk ? 'pass' : 'fail', message: `emulated core ${topology.host.cpu} is ${hostArch}; ${profile.id} is ${profile.cpu.arch}${archOk ? '' : ': the emulated core is older than the ECU'}` });
+  if (results.timing === 'hardware') {
+    // the emulated core preset (host.cpu) is not what ran: the host's own core did (judged by parity.isa)
+    out.push({ id: 'parity.arch', guest: g.name, verdict: 'skipped', message: noL0(results, `emulated core ${topology.host.cpu} (${hostArch}) against ${profile.id} (${profile.cpu.arch})`) });
+  } else {
+    out.push({ id: 'parity.arch', guest: g.name, verdict: archOk ? 'pass' : 'fail', message: `emulated core ${topology.host.cpu} is ${hostArch}; ${profile.id} is ${profile.cpu.arch}${archOk ? '' : ': the emulated core is older than the ECU'}` });
+  }
   const pages = profile.cpu.pageSizesKiB;
   if (pages && g.os === 'custom') {
     out.push({ id: 'parity.page-size', guest: g.name, verdict: 'skipped', message: `${g.name}: os: custom — the page size of its own kernel is not known to nestbed` });
@@ -272,12 +320,15 @@ const parityChecks = (g: Guest, r: GuestResult | undefined, input: JudgeInput): 
  *   the model does not know (stolen time, a broken partition) delayed the task — fail.
  * Deadline misses: fail when the emulated bound meets the deadline (the platform cannot explain
  * them); inconclusive when the measured platform path alone pushes the bound past the deadline
- * while the target bound meets it (the emulation cannot tell — a hardware run settles it). */
+ * while the target bound meets it (the emulation cannot tell — a hardware run settles it). On
+ * hardware the measured path is the target's own: such misses fail, and the clock is real time. */
 const schedulingCheck = (g: Guest, r: GuestResult | undefined, input: JudgeInput): CheckResult | undefined => {
   if (!g.tasks?.length) return undefined;
   const base = { id: 'scheduling', guest: g.name };
   const vcpus = input.schedulability.filter((s) => s.guest === g.name);
   const analytic = vcpus.flatMap((s) => s.tasks);
+  const hardware = input.results.timing === 'hardware';
+  const clock = hardware ? 'hardware' : 'guest-virtual';
   if (g.os !== 'rtos') {
     return { ...base, verdict: 'skipped', message: `${g.name}: its tasks are analysed (validate) but only os: rtos guests run them; analytic bounds: ${analytic.map((t) => `${t.name} ≤ ${t.responseTimeUs ?? '∞'} µs`).join(', ')}`, details: { analytic } };
   }
@@ -304,17 +355,17 @@ const schedulingCheck = (g: Guest, r: GuestResult | undefined, input: JudgeInput
   const rows = compareWithBounds(rtos, emulated).map((x) => {
     const target = targetRows.find((y) => y.name === x.name);
     const terms = emulated.find((e) => e.name === x.name)?.terms;
-    return { ...x, targetBoundUs: target?.boundUs ?? null, ...(terms ? { attribution: { clock: 'guest-virtual', executionUs: terms.executionUs, interferenceUs: terms.interferenceUs, platformPathUs: terms.platformUs, supplyDelayUs: terms.supplyDelayUs } } : {}) };
+    return { ...x, targetBoundUs: target?.boundUs ?? null, ...(terms ? { attribution: { clock, executionUs: terms.executionUs, interferenceUs: terms.interferenceUs, platformPathUs: terms.platformUs, supplyDelayUs: terms.supplyDelayUs } } : {}) };
   });
   const exceeded = rows.filter((x) => x.verdict === 'exceeds');
   const missed = rows.filter((x) => (x.deadlineMisses ?? 0) > 0);
   const unobserved = rows.filter((x) => x.verdict === 'not-observed');
   const worst = rows.reduce<(typeof rows)[number] | undefined>((w, x) => (x.observedMaxUs !== null && x.boundUs !== null && (!w || x.observedMaxUs / x.boundUs > w.observedMaxUs! / w.boundUs!) ? x : w), undefined);
-  const measured = worst ? fig(worst.observedMaxUs!, 'µs', 'guest-virtual') : undefined;
-  const budget = worst && worst.boundUs !== null ? fig(worst.boundUs, 'µs', 'guest-virtual') : undefined;
+  const measured = worst ? fig(worst.observedMaxUs!, 'µs', clock) : undefined;
+  const budget = worst && worst.boundUs !== null ? fig(worst.boundUs, 'µs', clock) : undefined;
   const table = rows.map((x) => `${x.name} ${x.observedMaxUs ?? '-'}/${x.boundUs ?? '∞'} µs`).join(', ');
   const details = { rows, measuredInterruptPathUs: measuredJ, targetInterruptPathUs: vcpus[0]?.interruptPathUs ?? 0, timeBase: rtos.timeBase, reservation: r?.reservation };
-  const path = `the measured platform interrupt path J = ${measuredJ} µs (${jWhat}, guest-virtual)`;
+  const path = `the measured platform interrupt path J = ${measuredJ} µs (${jWhat}, ${clock})`;
   const common = { ...base, ...(measured ? { measured } : {}), ...(budget ? { budget } : {}), budgetSource: `analysis with ${path}`, details };
   if (exceeded.length > 0) {
     return { ...common, verdict: 'fail', message: `${g.name}: observed worst response time exceeds the bound computed with ${path} for ${exceeded.map((x) => `${x.name} (${x.observedMaxUs} > ${x.boundUs} µs)`).join(', ')} — something the model does not know delayed it (stolen time, a broken partition)${worstWindowText(g, input.results)}${r?.reservation ? ` (reservation applied: ${r.reservation.applied ?? r.reservation.requested})` : ''}` };
@@ -324,6 +375,9 @@ const schedulingCheck = (g: Guest, r: GuestResult | undefined, input: JudgeInput
     const explained = missed.filter((x) => x.boundUs === null || x.boundUs > x.deadlineUs);
     const onTarget = explained.every((x) => x.targetBoundUs !== null && x.targetBoundUs <= x.deadlineUs);
     const list = missed.map((x) => `${x.name} missed ${x.deadlineMisses} of ${x.jobs} (bound with measured J ${x.boundUs ?? '> limit'} µs, deadline ${x.deadlineUs} µs, on the ECU ${x.targetBoundUs ?? '> deadline'} µs)`).join('; ');
+    if (hardware && explained.length === missed.length) {
+      return { ...common, verdict: 'fail', message: `${g.name}: ${list}: on this hardware the platform's own interrupt path (J = ${measuredJ} µs) pushes the bound past the deadline` };
+    }
     if (explained.length === missed.length && onTarget) {
       return { ...common, verdict: 'inconclusive', message: `${g.name}: inconclusive — ${list}: the emulated platform's own interrupt path (J = ${measuredJ} µs) pushes the bound past the deadline, while the ECU's (J = ${vcpus[0]?.interruptPathUs ?? 0} µs) meets it; a hardware run settles it` };
     }
@@ -335,14 +389,21 @@ const schedulingCheck = (g: Guest, r: GuestResult | undefined, input: JudgeInput
 /** Search limit of the emulated bound (µs): beyond it the bound is reported as none. */
 const MAX_BOUND_US = 1_000_000_000;
 
-const stackChecks = (results: RunResults): CheckResult[] => [
-  {
-    id: 'stack.nv2',
+const nv2Check = (results: RunResults): CheckResult => {
+  const id = 'stack.nv2';
+  if (results.timing === 'hardware' || results.launcher) {
+    const kvm = results.l1.kvmMode ? ` (the launcher's host reported KVM in ${results.l1.kvmMode} mode)` : '';
+    return { id, verdict: 'skipped', message: `${noL0(results, "L0's VHE+NV2 evidence")}${kvm}`, details: { l1KvmLog: results.l1.kvmLog } };
+  }
+  return {
+    id,
     verdict: results.l0.nv2 ? 'pass' : 'fail',
     message: results.l0.nv2 ? `L0 KVM: ${results.l0.kvmLog.find((l) => /NV2/.test(l)) ?? 'VHE+NV2 mode initialized successfully'}; L1 KVM: ${results.l1.kvmMode ?? '?'} mode` : 'L0 did not report VHE+NV2: nested virtualization is not FEAT_NV2',
     details: { l0KvmLog: results.l0.kvmLog, l1KvmLog: results.l1.kvmLog },
-  },
-];
+  };
+};
+
+const stackChecks = (results: RunResults): CheckResult[] => [nv2Check(results)];
 
 const channelsCheck = (results: RunResults): CheckResult => {
   const id = 'isolation.channels';
@@ -479,14 +540,13 @@ const isolationChecks = (input: JudgeInput): CheckResult[] => [
 
 export const judgeRun = (input: JudgeInput): CheckReport => {
   const { topology, results } = input;
-  const deterministic = results.timing === 'deterministic';
   const checks: CheckResult[] = [...stackChecks(results)];
   if (results.status !== 'ok') {
     checks.push({ id: 'run', verdict: 'fail', message: `the run ${results.status}: ${results.failure?.message ?? 'no reason recorded'}`, details: { failure: results.failure } });
   }
   topology.guests.forEach((g, gi) => {
     const r = results.guests.find((x) => x.name === g.name);
-    checks.push(bootCheck(g, gi, r, input, deterministic), memoryCheck(g, gi, r, input), latencyCheck(g, gi, r, input, deterministic));
+    checks.push(bootCheck(g, gi, r, input, results.timing), memoryCheck(g, gi, r, input), latencyCheck(g, gi, r, input, results.timing));
     const sched = schedulingCheck(g, r, input);
     if (sched) checks.push(sched);
     checks.push(...parityChecks(g, r, input));

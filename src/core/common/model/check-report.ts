@@ -2,6 +2,7 @@
 // value, the budget and where the budget came from. Versioned: fields are only ever added.
 import { z } from 'zod';
 import { diagnosticSchema } from './diagnostic.js';
+import { RUN_TIMINGS } from './run-results.js';
 
 export const CHECK_REPORT_VERSION = 1;
 
@@ -11,8 +12,9 @@ export const CHECK_REPORT_VERSION = 1;
 export const VERDICTS = ['pass', 'fail', 'warn', 'inconclusive', 'skipped'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
-/** Which clock produced a time figure (spec: every time figure says so). */
-export const TIME_BASES = ['host-wall', 'guest-virtual', 'ecu-equivalent'] as const;
+/** Which clock produced a time figure (spec: every time figure says so). `hardware`: real time on the
+ * board a launcher ran on (its own clock, or a guest's), judged as measured. */
+export const TIME_BASES = ['host-wall', 'guest-virtual', 'ecu-equivalent', 'hardware'] as const;
 export type TimeBase = (typeof TIME_BASES)[number];
 
 export const figureSchema = z.strictObject({
@@ -46,7 +48,7 @@ export const checkReportSchema = z.strictObject({
   topology: z.string(),
   file: z.string().optional(),
   profile: z.string().nullable(),
-  timing: z.enum(['fast', 'deterministic']),
+  timing: z.enum(RUN_TIMINGS),
   /** How guest virtual time maps to the ECU (the timing model, stated). */
   timingModel: z.string(),
   success: z.boolean(),

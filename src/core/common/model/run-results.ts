@@ -1,10 +1,19 @@
 // results.json of a run directory (versioned). Times: `...Ms` = host wall clock in ms since the
-// host emulator was started; `...S` under `virtual` = the guest's own clock (its uptime), which is
-// instruction-counted virtual time when `timing` is "deterministic".
+// host emulator was started (timing "hardware": the launcher's clock on the board, ms since its first
+// event); `...S` under `virtual` = the guest's own clock (its uptime), which is instruction-counted
+// virtual time when `timing` is "deterministic" and real time on hardware.
 import { z } from 'zod';
 import { RUN_STATES } from './run-events.js';
 
 export const RUN_RESULTS_VERSION = 2;
+
+/** How a run's time figures were made: `fast` (host wall clock under emulation, indicative),
+ * `deterministic` (instruction-counted virtual time), `hardware` (a launcher on an arm64 KVM host:
+ * real time on the board, src/core/node/report/launcher-results.ts). */
+export const RUN_TIMINGS = ['fast', 'deterministic', 'hardware'] as const;
+export type RunTiming = (typeof RUN_TIMINGS)[number];
+/** The time base text of guest figures measured on hardware (cyclictest, rtos, isolation windows). */
+export const HARDWARE_TIME_BASE = 'hardware (host clock)';
 
 const kib = z.number().int().nonnegative();
 const ms = z.number().nonnegative();
@@ -69,7 +78,7 @@ export const cyclictestResultSchema = z.strictObject({
   overflows: z.number().int(),
   /** Log2 buckets: [upperBoundUs, count] = latencies in [upper/2, upper). */
   histogramLog2: z.array(z.tuple([z.number(), z.number()])),
-  timeBase: z.enum(['wall-clock (MTTCG, not meaningful as RT latency)', 'virtual (icount)']),
+  timeBase: z.enum(['wall-clock (MTTCG, not meaningful as RT latency)', 'virtual (icount)', HARDWARE_TIME_BASE]),
 });
 
 /** An `os: rtos` guest's own report (guest/rtos, docs/rtos.md), folded by summarizeRtosRun. Times are
@@ -78,7 +87,7 @@ export const rtosGuestResultSchema = z.strictObject({
   /** Run length and heartbeat period the guest was started with, ms of guest time. */
   runMs: z.number().int(),
   heartbeatMs: z.number().int(),
-  timeBase: z.enum(['virtual (icount)', 'guest counter (follows the host clock: indicative)']),
+  timeBase: z.enum(['virtual (icount)', 'guest counter (follows the host clock: indicative)', HARDWARE_TIME_BASE]),
   outcome: z.enum(['completed', 'error', 'crashed', 'incomplete']),
   ready: z
     .strictObject({
@@ -331,6 +340,16 @@ export const isolationResultSchema = z.strictObject({
   notes: z.array(z.string()),
 });
 
+/** Where a launcher ran and which bundle: launcher.json's timeBase ("hardware": an arm64 KVM host;
+ * "emulated-l1": inside nestbed's emulated guest hypervisor), `uname -a` of that host, and the
+ * SHA-256 of the bundle's manifest.json (null when the launcher did not know it). */
+export const launcherRecordSchema = z.strictObject({
+  timeBase: z.enum(['hardware', 'emulated-l1']),
+  host: z.string(),
+  bundle: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+});
+export type LauncherRecord = z.infer<typeof launcherRecordSchema>;
+
 export const runResultsSchema = z.strictObject({
   resultsVersion: z.literal(RUN_RESULTS_VERSION),
   kind: z.literal('nestbed-run'),
@@ -340,7 +359,7 @@ export const runResultsSchema = z.strictObject({
   failure: z
     .strictObject({ reason: z.string(), message: z.string(), level: z.number().int().optional(), guest: z.string().optional(), consoleTail: z.array(z.string()) })
     .optional(),
-  timing: z.enum(['fast', 'deterministic']),
+  timing: z.enum(RUN_TIMINGS),
   startedAt: z.string(),
   wallMs: ms,
   allReadyMs: ms.optional(),
@@ -375,6 +394,9 @@ export const runResultsSchema = z.strictObject({
   /** Isolation probes sequenced by L1 (phases, planned fault, interference); absent when not run. */
   isolation: isolationResultSchema.optional(),
   artifacts: z.record(z.string(), z.strictObject({ file: z.string(), sha256: z.string() })),
+  /** A launcher's results directory replayed into this file (`nestbed report` on launcher.json +
+   * console.log): no emulated L0 was observed, so its figures are empty. Absent for `nestbed run`. */
+  launcher: launcherRecordSchema.optional(),
 });
 export type RunResults = z.infer<typeof runResultsSchema>;
 export type GuestResult = z.infer<typeof guestResultSchema>;

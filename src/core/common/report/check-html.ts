@@ -34,12 +34,13 @@ interface Bar {
   readonly segments: ReadonlyArray<{ from: number; to: number; label: string }>;
 }
 
-/** Boot timeline: one row per level/guest, phases as coloured segments on a shared host-time axis. */
+/** Boot timeline: one row per level/guest, phases as coloured segments on a shared host-time axis. A
+ * launcher's run has no emulated L0 row: its axis is the launcher's clock. */
 export const bootGantt = (results: RunResults): string => {
   const rows: Bar[] = [];
   const seg = (from: number | undefined, to: number | undefined, label: string) => (from !== undefined && to !== undefined && to >= from ? [{ from, to, label }] : []);
-  rows.push({ label: 'L0 server', segments: [...seg(0, results.l0.initMs, 'emulator start → init'), ...seg(results.l0.initMs, results.l0.readyMs, 'init → ready')] });
-  rows.push({ label: 'L1 hypervisor', segments: [...seg(results.l1.vmStartMs, results.l1.initMs, 'VM start → init'), ...seg(results.l1.initMs, results.l1.readyMs, 'init → ready')] });
+  if (!results.launcher) rows.push({ label: 'L0 server', segments: [...seg(0, results.l0.initMs, 'emulator start → init'), ...seg(results.l0.initMs, results.l0.readyMs, 'init → ready')] });
+  rows.push({ label: results.launcher ? 'launcher' : 'L1 hypervisor', segments: [...seg(results.l1.vmStartMs, results.l1.initMs, 'VM start → init'), ...seg(results.l1.initMs, results.l1.readyMs, 'init → ready')] });
   for (const g of results.guests) {
     const b = g.boot;
     rows.push({
@@ -66,7 +67,7 @@ export const bootGantt = (results: RunResults): string => {
   const axis = ticks.map((t) => `<line x1="${x(t)}" x2="${x(t)}" y1="6" y2="${H - 26}" class="grid"/><text x="${x(t)}" y="${H - 10}" text-anchor="middle" class="lbl">${(t / 1000).toFixed(1)} s</text>`).join('');
   const all = results.allReadyMs !== undefined ? `<line x1="${x(results.allReadyMs)}" x2="${x(results.allReadyMs)}" y1="4" y2="${H - 26}" stroke="#cf222e" stroke-dasharray="4 3"/><text x="${x(results.allReadyMs) - 4}" y="${H - 28}" text-anchor="end" class="lbl" fill="#cf222e">all ready ${(results.allReadyMs / 1000).toFixed(1)} s</text>` : '';
   return `<svg class="chart" id="boot-gantt" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="boot timeline">${axis}${bars}${all}</svg>
-<p class="legend">${['VM start → kernel', 'kernel → init', 'init → ready'].map((l, i) => `<span style="background:${PHASE_COLORS[i]}"></span>${l}`).join(' ')} — host wall time since the emulator started (timing: ${esc(results.timing)})</p>`;
+<p class="legend">${['VM start → kernel', 'kernel → init', 'init → ready'].map((l, i) => `<span style="background:${PHASE_COLORS[i]}"></span>${l}`).join(' ')} — ${results.launcher ? "the launcher's clock since its first event" : 'host wall time since the emulator started'} (timing: ${esc(results.timing)})</p>`;
 };
 
 /** One guest's cyclictest histogram (log2 buckets, log count) as a captioned figure. */
@@ -153,9 +154,11 @@ export const schedulingTable = (r: CheckReport): string => {
   return `<table class="sched"><thead><tr><th>guest</th><th>task</th><th>deadline µs</th><th>analytic bound µs</th><th>observed max µs</th><th>p99 µs</th><th>jobs</th><th>misses</th><th></th></tr></thead><tbody>${body}</tbody></table>`;
 };
 
-/** The KVM lines of L0's and L1's kernel logs ('' when neither logged any). */
+/** The KVM lines of L0's and L1's kernel logs ('' when neither logged any); of a launcher's run, its
+ * host's (there is no emulated L0). */
 export const nestedVirtualizationEvidence = (results: RunResults): string => {
-  const lines = [...results.l0.kvmLog.map((l) => `L0: ${l}`), ...results.l1.kvmLog.map((l) => `L1: ${l}`)];
+  const host = results.timing === 'hardware' ? 'host' : 'L1';
+  const lines = [...results.l0.kvmLog.map((l) => `L0: ${l}`), ...results.l1.kvmLog.map((l) => `${host}: ${l}`)];
   return lines.length > 0 ? `<pre class="kvm-log">${esc(lines.join('\n'))}</pre>` : '';
 };
 

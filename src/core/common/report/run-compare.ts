@@ -275,12 +275,15 @@ const clockText = (r: RunResults): string | undefined => {
   return c.perCore ? `per-core virtual time, quantum ${c.quantum}` : 'one shared virtual clock';
 };
 
+/** The host emulator's RSS; a launcher's run has no host emulator (not a 0 to compare). */
+const qemuRss = (r: RunResults): number | undefined => (r.launcher ? undefined : r.host.qemuRssMaxKiB);
+
 const STATUS_RANK: Readonly<Record<RunResults['status'], number>> = { ok: 0, cancelled: 1, failed: 2 };
 
 const hostRows = (a: RunResults, b: RunResults, tol: number): ComparisonRow[] => [
   ...textRow('host:status', 'run status', a.status, b.status, a.status === b.status ? 'same' : STATUS_RANK[b.status] > STATUS_RANK[a.status] ? 'regressed' : 'improved'),
   ...metricRow('host:wall', 'wall time', 'ms', 'lower-is-better', a.wallMs, b.wallMs, tol),
-  ...metricRow('host:qemu-rss', 'QEMU RSS (max)', 'KiB', 'lower-is-better', a.host.qemuRssMaxKiB, b.host.qemuRssMaxKiB, tol),
+  ...metricRow('host:qemu-rss', 'QEMU RSS (max)', 'KiB', 'lower-is-better', qemuRss(a), qemuRss(b), tol),
   ...textRow('host:timing', 'timing', a.timing, b.timing),
   ...textRow('host:clock', 'clock', clockText(a), clockText(b)),
   ...textRow('host:qemu', 'QEMU', a.host.qemu.version, b.host.qemu.version),

@@ -1,12 +1,13 @@
 // results.json of a run: assembleResults() folds what the run gathered (the collector's figures, the
 // final state and failure, the host figures, the artifacts and custom images it booted) into the
-// versioned RunResults object, without I/O; writeResults() writes it atomically.
-import { createHash } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
+// versioned RunResults object, without I/O; writeResults() writes it atomically (writeNewResults:
+// and never over an existing one).
+import { createHash, randomBytes } from 'node:crypto';
+import { link, lstat, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EcuProfile } from '../../common/model/profile.js';
 import type { RunState } from '../../common/model/run-events.js';
-import { RUN_RESULTS_VERSION, type RunResults } from '../../common/model/run-results.js';
+import { HARDWARE_TIME_BASE, RUN_RESULTS_VERSION, type LauncherRecord, type RunResults, type RunTiming } from '../../common/model/run-results.js';
 import type { ValidTopology } from '../../common/model/topology.js';
 import type { CustomImageRecord } from '../custom-image.js';
 import type { Manifest } from '../setup/manifest.js';
@@ -43,7 +44,8 @@ export interface ResultsInput {
   readonly topologyFile?: string | undefined;
   readonly topologyText?: string | undefined;
   readonly profile?: EcuProfile | undefined;
-  readonly timing: 'fast' | 'deterministic';
+  /** hardware: a launcher's run replayed (src/core/node/report/launcher-results.ts): no emulated L0. */
+  readonly timing: RunTiming;
   readonly emulator: EmulatorChoice;
   readonly plan: Pick<StackPlan, 'cpuArg' | 'cpuMask' | 'channels'>;
   readonly phases: PhasePlan | undefined;
@@ -59,6 +61,8 @@ export interface ResultsInput {
   /** Host ms from the start to the end of the run (wallMs; closes the isolation windows). */
   readonly endMs: number;
   readonly host: HostFigures;
+  /** A launcher's results replayed: where it ran (results.json `launcher`). */
+  readonly launcher?: LauncherRecord | undefined;
 }
 
 export const assembleResults = (i: ResultsInput): RunResults => {
@@ -94,7 +98,8 @@ export const assembleResults = (i: ResultsInput): RunResults => {
       loadAvgAtEnd: i.host.loadAvgAtEnd,
       hostCpus: i.host.hostCpus,
     },
-    l0: { ...r.l0, vmStartMs: 0 },
+    // L0 is the host emulator, started at 0 — unless a launcher ran without one
+    l0: i.launcher ? r.l0 : { ...r.l0, vmStartMs: 0 },
     l1: r.l1,
     guests: r.guests.map((g) => {
       const c = customImages.find((x) => x.index === g.index);
@@ -119,13 +124,14 @@ export const assembleResults = (i: ResultsInput): RunResults => {
             topology: t,
             phases: i.phases,
             rec: r.iso,
-            timeBase: deterministic ? 'virtual (icount)' : 'guest counter (follows the host clock: indicative)',
+            timeBase: deterministic ? 'virtual (icount)' : i.timing === 'hardware' ? HARDWARE_TIME_BASE : 'guest counter (follows the host clock: indicative)',
             endMs: i.endMs,
             ...(i.victimExit ? { victimExit: i.victimExit } : {}),
           }),
         }
       : {}),
     artifacts: i.artifacts,
+    ...(i.launcher ? { launcher: i.launcher } : {}),
   };
 };
 
@@ -134,4 +140,25 @@ export const writeResults = async (runDir: string, results: RunResults): Promise
   const tmp = join(runDir, `results.json.tmp-${process.pid}`);
   await writeFile(tmp, `${JSON.stringify(results, null, 2)}\n`);
   await rename(tmp, join(runDir, 'results.json'));
+};
+
+/** Writes results.json in `runDir` atomically, never over an existing one: the temporary file is
+ * linked into place, which fails when the name exists (then nothing is written and this returns
+ * false). The temporary file is removed either way. */
+export const writeNewResults = async (runDir: string, results: RunResults): Promise<boolean> => {
+  const target = join(runDir, 'results.json');
+  const tmp = join(runDir, `.results.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, `${JSON.stringify(results, null, 2)}\n`, { flag: 'wx' });
+    await link(tmp, target);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    // file systems without hard links: checked, then renamed (as src/core/node/bundle/output-file.ts)
+    if (await lstat(target).then(() => true, () => false)) return false;
+    await rename(tmp, target);
+    return true;
+  } finally {
+    await rm(tmp, { force: true });
+  }
 };
