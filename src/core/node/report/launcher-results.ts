@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { lstat, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parseAgentEvent } from '../../common/model/agent-events.js';
 import { formatPath } from '../../common/model/diagnostic.js';
 import { InputError } from '../../common/model/errors.js';
 import { profileSchema, type EcuProfile } from '../../common/model/profile.js';
@@ -87,9 +88,6 @@ const planSchema = z.object({
 });
 type LauncherPlan = z.infer<typeof planSchema>;
 
-/** The launcher's first event (guest/launch.sh `ev launch`): its protocol version and the number of
- * guests it starts. */
-const launchEventSchema = z.strictObject({ u: z.number().nonnegative(), v: z.number().int().min(1), n: int });
 
 /** A directory a launcher wrote: it has launcher.json (whose content replay checks). */
 export const isLauncherResultsDir = async (dir: string): Promise<boolean> =>
@@ -165,13 +163,15 @@ export interface ConsoleReplay {
   readonly unrouted: number;
 }
 
-/** The launch event at line `n` of `file`: checked against this nestbed and the topology. */
-const checkLaunch = (file: string, n: number, data: Record<string, unknown>, topology: ValidTopology): z.infer<typeof launchEventSchema> => {
-  const l = launchEventSchema.safeParse(data);
-  if (!l.success) throw new InputError(`${file}:${n}: malformed launch event: ${formatPath(l.error.issues[0]!.path) || 'the event'}: ${l.error.issues[0]!.message}`);
-  if (l.data.v !== LAUNCH_PROTOCOL_VERSION) throw new InputError(`${file}:${n}: launcher protocol version ${l.data.v} is not supported (this nestbed reads version ${LAUNCH_PROTOCOL_VERSION})`);
-  if (l.data.n !== topology.guests.length) throw new InputError(`${file}:${n}: the launcher started ${l.data.n} guest(s), but the topology ${topology.name} has ${topology.guests.length}: not a run of this topology`);
-  return l.data;
+/** The launcher's first event (guest/launch.sh `ev launch`) at line `n` of `file`: its protocol
+ * version and the number of guests it starts, checked against this nestbed and the topology. */
+const checkLaunch = (file: string, n: number, data: Record<string, unknown>, topology: ValidTopology): { readonly v: number; readonly n: number } => {
+  const l = parseAgentEvent('launch', data);
+  if (!l.ok || l.event.e !== 'launch') throw new InputError(`${file}:${n}: malformed launch event: ${l.ok ? 'not a launch event' : l.reason}`);
+  const { v, n: guests } = l.event;
+  if (v !== LAUNCH_PROTOCOL_VERSION) throw new InputError(`${file}:${n}: launcher protocol version ${v} is not supported (this nestbed reads version ${LAUNCH_PROTOCOL_VERSION})`);
+  if (guests !== topology.guests.length) throw new InputError(`${file}:${n}: the launcher started ${guests} guest(s), but the topology ${topology.name} has ${topology.guests.length}: not a run of this topology`);
+  return { v, n: guests };
 };
 
 /**

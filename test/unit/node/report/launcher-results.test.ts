@@ -223,9 +223,11 @@ describe('replayLauncherResults on the recorded transcript', () => {
     await expect(replayLauncherResults(three, { profiles })).rejects.toThrow(/console\.log:1: the launcher started 3 guest\(s\), but the topology two-linux has 2: not a run of this topology$/);
     const v2 = launcherDir({ lines: ['1|@{"e":"launch","u":1,"v":2,"n":2}'] });
     await expect(replayLauncherResults(v2, { profiles })).rejects.toThrow('launcher protocol version 2 is not supported (this nestbed reads version 1)');
+    const malformed = launcherDir({ lines: ['1|@{"e":"launch","u":1,"v":1}'] });
+    await expect(replayLauncherResults(malformed, { profiles })).rejects.toThrow(/console\.log:1: malformed launch event: launch: field "n" is missing$/);
     const twice = launcherDir({ lines: [LAUNCH, LAUNCH] });
     await expect(replayLauncherResults(twice, { profiles })).rejects.toThrow(/console\.log:2: a second launch event: two launchers' output in one log$/);
-    for (const d of [three, v2, twice]) expect(readdirSync(d).sort()).toEqual(['console.log', 'launcher.json', 'plan.json', 'topology.yaml']);
+    for (const d of [three, v2, malformed, twice]) expect(readdirSync(d).sort()).toEqual(['console.log', 'launcher.json', 'plan.json', 'topology.yaml']);
   });
 });
 
