@@ -1,4 +1,5 @@
-// `nestbed run <topology>`: boot the topology on the nested stack, write a run directory.
+// `nestbed run <topology | bundle.tar.gz>`: boot the topology (or a verified deployment bundle's
+// topology and launcher) on the nested stack, write a run directory.
 import { JOBS_PER_WINDOW, MAX_PHASE_S, MIN_PHASE_S } from '../../core/common/analysis/phases.js';
 import { ExitCode } from '../../core/common/model/exit-code.js';
 import { TIMING_MODES } from '../../core/common/model/topology.js';
@@ -8,8 +9,8 @@ import { runInSession, shownDir, timeoutSeconds } from '../run-support.js';
 
 export const runCommand: CommandSpec = {
   name: 'run',
-  summary: 'Boot the topology as nested arm64 VMs (L0 → L1 → guests) and write a run directory with results.json.',
-  positionals: ['<topology>'],
+  summary: 'Boot the topology, or a deployment bundle (.tar.gz: verified first, its own launcher), as nested arm64 VMs (L0 → L1 → guests) and write a run directory with results.json.',
+  positionals: ['<topology|bundle>'],
   options: {
     ...commonOptions,
     out: { type: 'string', description: 'Run directory (default: runs/<name>-<time>).', valueName: 'dir' },

@@ -1,13 +1,13 @@
 // `os: custom` guests: the user's own kernel (and initrd, command line). Validation looks at the
 // files (exists, regular, bounded, an arm64 kernel); a run hashes exactly the bytes it packs and
-// records them; the files reach L1 on a read-only virtio-blk disk holding one newc archive
-// (guest/init.sh `custom`), never through a shell word.
+// records them; the files reach L1 in the run's payload (src/core/node/run/payload.ts), never
+// through a shell word.
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ImageFileInspector } from '../common/validate/rules.js';
 import type { CustomImage, Guest } from '../common/model/topology.js';
-import { writeCpio, type CpioEntry } from './image/cpio.js';
+import type { CpioEntry } from './image/cpio.js';
 
 /** Largest kernel / initrd accepted: both are held in L0's and L1's memory during a run. */
 export const MAX_IMAGE_BYTES = { kernel: 256 * 1048576, initrd: 512 * 1048576 } as const;
@@ -74,10 +74,10 @@ export interface CustomImageRecord {
 /** One guest's slot in the archive: c<i>/{kernel,initrd,cmdline,ready}. */
 const slot = (i: number, f: string): string => `c${i}/${f}`;
 
-/** Reads each custom guest's files once, hashes them and writes the archive L0 hands on to L1
- * (padded to whole 512-byte sectors, so a virtio-blk disk carries all of it). The hashes are of the
- * bytes packed, so a file changed after validation is recorded as what actually ran. */
-export const packCustomImages = (guests: readonly Guest[], baseDir: string, outPath: string): CustomImageRecord[] => {
+/** Reads each custom guest's files once and hashes them: their entries of the run's payload
+ * (src/core/node/run/payload.ts, c<i>/...) and what the run records. The hashes are of the bytes
+ * packed, so a file changed after validation is recorded as what actually ran. */
+export const customImageEntries = (guests: readonly Guest[], baseDir: string): { records: CustomImageRecord[]; entries: CpioEntry[] } => {
   const records: CustomImageRecord[] = [];
   const entries: CpioEntry[] = [];
   guests.forEach((g, index) => {
@@ -99,8 +99,7 @@ export const packCustomImages = (guests: readonly Guest[], baseDir: string, outP
     if (img.readyLine !== undefined) entries.push({ path: slot(index, 'ready'), kind: 'file', data: Buffer.from(img.readyLine, 'utf8') });
     records.push({ guest: g.name, index, kernel: { ...k.rec, format }, ...(ini ? { initrd: ini.rec } : {}), cmdline, ...(img.readyLine !== undefined ? { readyLine: img.readyLine } : {}) });
   });
-  if (records.length > 0) writeCpio(outPath, entries);
-  return records;
+  return { records, entries };
 };
 
 const readBounded = (p: string): Buffer => {

@@ -15,7 +15,7 @@ const base = {
       tasks: [{ name: 'brake-monitor', periodUs: 1000, wcetUs: 100, priority: 90 }, { name: 'arbiter', periodUs: 5000, wcetUs: 600, deadlineUs: 4000, priority: 80 }] },
   ],
 };
-const opts = { timing: 'fast', holdS: 2, rtosRunMs: 4000, sampleIntervalS: 3, kernel: '/c/Image', initrd: '/c/l0.cpio', qemu: '/usr/bin/qemu-system-aarch64' } as const;
+const opts = { timing: 'fast', holdS: 2, rtosRunMs: 4000, sampleIntervalS: 3, kernel: '/c/Image', initrd: '/c/l0.cpio', qemu: '/usr/bin/qemu-system-aarch64', payloadDisk: '/t/payload.cpio' } as const;
 
 describe('stack plan', () => {
   it('builds the L0 command line from the topology', () => {
@@ -41,14 +41,19 @@ describe('stack plan', () => {
         "none",
         "-serial",
         "stdio",
+        "-drive",
+        "file=/t/payload.cpio,if=none,id=pl,format=raw,readonly=on",
+        "-device",
+        "virtio-blk-pci,drive=pl",
         "-kernel",
         "/c/Image",
         "-initrd",
         "/c/l0.cpio",
         "-append",
-        "console=ttyAMA0 kvm-arm.mode=nested quiet loglevel=1 mitigations=off nokaslr audit=0 apparmor=0 init_on_alloc=0 cpuidle.off=1 rcupdate.rcu_expedited=1 initcall_blacklist=load_system_certificate_list cryptomgr.notests nohz_full=1 rcu_nocbs=1 nb_lv=0 nb_l1=2,1024 nb_n=2 nb_g0=1,256,0,l,0,0,1000,100,0,0,p nb_g1=1,64,1,o,50000,100000,0,0,0,0,d nb_dp=1 nb_r1=nb_tasks=t0:1000:100::90,t1:5000:600:4000:80+nb_runms=4000+nb_hbms=500 nb_hold=2 nb_si=3",
+        "console=ttyAMA0 kvm-arm.mode=nested quiet loglevel=1 mitigations=off nokaslr audit=0 apparmor=0 init_on_alloc=0 cpuidle.off=1 rcupdate.rcu_expedited=1 initcall_blacklist=load_system_certificate_list cryptomgr.notests nohz_full=1 rcu_nocbs=1 nb_lv=0 nb_l1=2,1024 nb_dp=1 nb_si=3",
       ]
     `);
+    expect(p.launcherWords.join(' ')).toBe('nb_n=2 nb_g0=1,256,0,l,0,0,1000,100,0,0,p nb_g1=1,64,1,o,50000,100000,0,0,0,0,d nb_dp=1 nb_r1=nb_tasks=t0:1000:100::90,t1:5000:600:4000:80+nb_runms=4000+nb_hbms=500 nb_hold=2 nb_si=3');
     expect(p.needsRt).toBe(false);
   });
   it('adds instruction counting in deterministic mode', () => {
@@ -56,11 +61,12 @@ describe('stack plan', () => {
   });
   it('boots rtos guests with their declared memory and task words (names → t<k>, rtosCommandLineWords)', () => {
     const p = planStack(asValidForTest(base), opts);
-    expect(p.cmdline).toContain(' nb_g1=1,64,1,o,');
-    expect(p.cmdline).toContain(' nb_r1=nb_tasks=t0:1000:100::90,t1:5000:600:4000:80+nb_runms=4000+nb_hbms=500 ');
-    expect(p.cmdline).not.toContain('brake-monitor');
+    const words = ` ${p.launcherWords.join(' ')} `;
+    expect(words).toContain(' nb_g1=1,64,1,o,');
+    expect(words).toContain(' nb_r1=nb_tasks=t0:1000:100::90,t1:5000:600:4000:80+nb_runms=4000+nb_hbms=500 ');
+    expect(words + p.cmdline).not.toContain('brake-monitor');
     const panic = planStack(asValidForTest(base), { ...opts, panicGuest: 1 });
-    expect(panic.cmdline).toContain('+nb_panic_after_ms=0+nb_panic_mode=off');
+    expect(panic.launcherWords.join(' ')).toContain('+nb_panic_after_ms=0+nb_panic_mode=off');
   });
   it('refuses an rtos guest below 8 MiB', () => {
     const small = { ...base, guests: [base.guests[0], { ...base.guests[1], memoryMiB: 4 }] };
@@ -118,8 +124,10 @@ describe('stack plan', () => {
     expect(dedicated.guests.map((g) => reservationOf(dedicated, g, 'fast').kind)).toEqual(['dedicated', 'dedicated']);
     expect(planStack(dedicated, opts).cmdline).toContain(' nb_dp=1 ');
   });
-  it('refuses a guest list too long for the kernel command line', () => {
+  it("a long guest list travels in the launcher's words, not on L0's kernel command line", () => {
     const many = { ...base, guests: Array.from({ length: 32 }, (_, i) => ({ ...base.guests[0], name: `guest-number-${i}`, pin: [0, 1, 0, 1, 0, 1, 0, 1], vcpus: 8 })) };
-    expect(() => planStack(asValidForTest(many), opts)).toThrow(/kernel command line/);
+    const p = planStack(asValidForTest(many), opts);
+    expect(p.launcherWords.filter((w) => w.startsWith('nb_g'))).toHaveLength(32);
+    expect(p.cmdline.length).toBeLessThan(600);
   });
 });

@@ -24,6 +24,9 @@ export const BUNDLE_FILES = {
   report: 'results/report.html',
 } as const;
 export const IMAGES_DIR = 'images';
+/** The run's payload (src/core/node/run/payload.ts): the launcher, its words, run-on-host.sh, the
+ * os: custom guests' files. */
+export const PAYLOAD_DIR = 'payload';
 
 /** The fixed epoch when SOURCE_DATE_EPOCH is not set: 1980-01-01T00:00:00Z (the ZIP/DOS epoch, the
  * usual choice of reproducible-build tools: old enough to be obviously synthetic, and no extractor
@@ -45,10 +48,13 @@ export const bundleFileSchema = z.strictObject({ path: z.string(), sha256, size:
 export type BundleFile = z.infer<typeof bundleFileSchema>;
 
 /** Which guest artifact plays which part in the launch plan. */
-export const IMAGE_ROLES = ['l0-kernel', 'l0-initrd', 'custom-disk'] as const;
+/** l0-kernel + l0-initrd boot the emulated stack; l1-userland is what the launcher runs with on an
+ * arm64 KVM host (run-on-host.sh): busybox, the VMM and its libraries, the agent tools, the guests'
+ * kernels and initramfs (next/). */
+export const IMAGE_ROLES = ['l0-kernel', 'l0-initrd', 'l1-userland'] as const;
 
 export const bundleImageSchema = z.strictObject({
-  /** The artifact's name in the cache manifest (Image, l0, l0-rt) or "custom-images". */
+  /** The artifact's name in the cache manifest (Image, l0, l0-rt, l1, l1-rt). */
   artifact: z.string(),
   role: z.enum(IMAGE_ROLES),
   /** Where the launch plan expects it: images/<file>. */

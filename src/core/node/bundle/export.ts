@@ -4,8 +4,7 @@
 // corrupt image set is an InfrastructureError — all before or instead of the rename that makes the
 // bundle appear.
 import { createHash, type KeyObject } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkReportSchema } from '../../common/model/check-report.js';
 import { InfrastructureError, InputError } from '../../common/model/errors.js';
@@ -15,14 +14,15 @@ import type { ValidTopology } from '../../common/model/topology.js';
 import type { ValidationReport } from '../../common/model/validation-report.js';
 import { toValidationReport } from '../../common/report/validation-report.js';
 import type { Validation } from '../../common/validate/validate-topology.js';
-import { packCustomImages } from '../custom-image.js';
+import { customImageEntries } from '../custom-image.js';
+import { runPayload } from '../run/payload.js';
 import { Session } from '../session/session.js';
-import { readManifest, sha256File, type Manifest } from '../setup/manifest.js';
+import { readManifest, type Manifest } from '../setup/manifest.js';
 import { cachePaths } from '../setup/paths.js';
 import { checkMemory, needsRtImage } from '../stack/plan.js';
 import { toolVersion } from '../version.js';
 import { buildStatement } from './attestation.js';
-import { BUNDLE_FILES, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, IMAGES_DIR, bundleEpoch, jsonText, type BundleFile, type BundleImage, type BundleManifest } from './bundle-layout.js';
+import { BUNDLE_FILES, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, IMAGES_DIR, PAYLOAD_DIR, bundleEpoch, jsonText, type BundleFile, type BundleImage, type BundleManifest } from './bundle-layout.js';
 import { launchPlan } from './launch-plan.js';
 import { checkOutputPath, writeOutputAtomic } from './output-file.js';
 import { loadSigningKey, publicKeyFingerprint, signManifest } from './signing.js';
@@ -71,12 +71,14 @@ interface Payload {
 }
 
 /** The cache file names of the artifacts when there is no cache manifest (--no-images). */
-const DEFAULT_FILES: Readonly<Record<string, string>> = { Image: 'Image', l0: 'l0.cpio', 'l0-rt': 'l0-rt.cpio' };
+const DEFAULT_FILES: Readonly<Record<string, string>> = { Image: 'Image', l0: 'l0.cpio', 'l0-rt': 'l0-rt.cpio', l1: 'l1.cpio', 'l1-rt': 'l1-rt.cpio' };
 
-/** The guest artifacts the launch plan boots: L0's kernel and initramfs (everything else is nested
- * in the initramfs), from the cache manifest. */
+/** The guest artifacts: L0's kernel and initramfs (the emulated stack; L1's initramfs is nested in
+ * it) and L1's initramfs on its own (what the launcher runs with on a KVM host), from the cache
+ * manifest. */
 const planImages = async (t: ValidTopology, cache: Manifest | undefined, imagesDir: string, include: boolean): Promise<BundleImage[]> => {
-  const wanted: [string, BundleImage['role']][] = [['Image', 'l0-kernel'], [needsRtImage(t) ? 'l0-rt' : 'l0', 'l0-initrd']];
+  const rt = needsRtImage(t);
+  const wanted: [string, BundleImage['role']][] = [['Image', 'l0-kernel'], [rt ? 'l0-rt' : 'l0', 'l0-initrd'], [rt ? 'l1-rt' : 'l1', 'l1-userland']];
   const out: BundleImage[] = [];
   for (const [name, role] of wanted) {
     const a = cache?.artifacts[name];
@@ -168,19 +170,10 @@ interface BundleInputs {
   /** Where each image's bytes are read from. */
   readonly imageSource: (img: BundleImage) => string;
   readonly run: RunPayload | undefined;
+  /** The os: custom guests' files (payload/c<i>/...). */
+  readonly customEntries: ReturnType<typeof customImageEntries>['entries'];
   readonly mismatches: NonNullable<BundleManifest['run']>['imageMismatches'];
 }
-
-/** The os: custom guests' files packed as L0's extra disk (as a run packs them), in `dir`. */
-const packCustomDisk = async (t: ValidTopology, topologyDir: string, dir: string): Promise<BundleImage> => {
-  const disk = join(dir, 'custom-images.cpio');
-  try {
-    packCustomImages(t.guests, topologyDir, disk);
-  } catch (e) {
-    throw new InputError(`os: custom image: ${(e as Error).message}`);
-  }
-  return { artifact: 'custom-images', role: 'custom-disk', path: `${IMAGES_DIR}/custom-images.cpio`, sha256: await sha256File(disk), size: (await stat(disk)).size, description: "the os: custom guests' kernels and initrds (newc cpio, L0's read-only virtio disk)" };
-};
 
 /** The archive's entries: payload, SBOM, attestation, then the manifest over all of them and its
  * signature, and the images streamed from their files. */
@@ -188,9 +181,9 @@ const bundleEntries = async (i: BundleInputs): Promise<{ entries: TarEntry[]; ma
   const t = i.topology;
   const topologySha = sha256(i.text);
   const byRole = (r: BundleImage['role']): string | undefined => i.images.find((x) => x.role === r)?.path;
-  const customDisk = byRole('custom-disk');
-  const plan = launchPlan(t, i.profile, { kernel: byRole('l0-kernel')!, initrd: byRole('l0-initrd')!, ...(customDisk ? { customDisk } : {}) });
+  const plan = launchPlan(t, i.profile, { kernel: byRole('l0-kernel')!, initrd: byRole('l0-initrd')!, payloadDisk: 'payload.cpio' });
   const payload: Payload[] = [
+    ...runPayload(plan.launcher.words, i.customEntries).map((f) => ({ path: `${PAYLOAD_DIR}/${f.path}`, data: f.data })),
     { path: BUNDLE_FILES.topology, data: Buffer.from(i.text, 'utf8') },
     { path: BUNDLE_FILES.normalized, data: Buffer.from(jsonText(t)) },
     ...(i.profile ? [{ path: BUNDLE_FILES.profile, data: Buffer.from(jsonText(i.profile)) }] : []),
@@ -283,28 +276,29 @@ export const exportBundle = async (req: ExportRequest): Promise<ExportOutcome> =
   if (mismatches.length) warnings.push(`the run in ${req.runDir} booted other images than the image set this bundle ${req.images ? 'carries' : 'names'}: ${mismatches.map((m) => `${m.artifact} (run ${m.run.slice(0, 12)}…, bundle ${m.bundle.slice(0, 12)}…)`).join(', ')}; its verdicts were made with those (recorded in manifest.json)`);
   if (run?.profile !== undefined && run.profile !== (validation.profile?.id ?? null)) warnings.push(`the run in ${req.runDir} was judged against profile ${run.profile ?? 'none'}, the bundle carries ${validation.profile?.id ?? 'none'}`);
 
-  const customDir = t.guests.some((g) => g.os === 'custom') ? await mkdtemp(join(tmpdir(), 'nestbed-export-')) : undefined;
+  let custom: ReturnType<typeof customImageEntries>;
   try {
-    if (customDir) images.push(await packCustomDisk(t, dirname(session.resolve(req.topologyFile)), customDir));
-    const { entries, manifest } = await bundleEntries({
-      topology: t,
-      text,
-      sourceFile: basename(req.topologyFile),
-      validation,
-      profile: validation.profile,
-      profileSource: req.profile !== undefined ? 'option' : 'topology',
-      epoch,
-      key,
-      cache,
-      images,
-      includeImages: req.images,
-      imageSource: (img) => (img.role === 'custom-disk' ? join(customDir!, 'custom-images.cpio') : join(paths.images, img.path.slice(IMAGES_DIR.length + 1))),
-      run,
-      mismatches,
-    });
-    const bytes = await writeBundle(out, req.force, entries, epoch.seconds, req.signal);
-    return { kind: 'written', path: out, bytes, entries: entries.length, ms: Date.now() - t0, manifest, warnings };
-  } finally {
-    if (customDir) await rm(customDir, { recursive: true, force: true });
+    custom = customImageEntries(t.guests, dirname(session.resolve(req.topologyFile)));
+  } catch (e) {
+    throw new InputError(`os: custom image: ${(e as Error).message}`);
   }
+  const { entries, manifest } = await bundleEntries({
+    topology: t,
+    text,
+    sourceFile: basename(req.topologyFile),
+    validation,
+    profile: validation.profile,
+    profileSource: req.profile !== undefined ? 'option' : 'topology',
+    epoch,
+    key,
+    cache,
+    images,
+    includeImages: req.images,
+    imageSource: (img) => join(paths.images, img.path.slice(IMAGES_DIR.length + 1)),
+    run,
+    customEntries: custom.entries,
+    mismatches,
+  });
+  const bytes = await writeBundle(out, req.force, entries, epoch.seconds, req.signal);
+  return { kind: 'written', path: out, bytes, entries: entries.length, ms: Date.now() - t0, manifest, warnings };
 };

@@ -1,7 +1,7 @@
 // launch/plan.json: how the bundle is started, as data — planStack's output for the topology, with
 // bundle-relative image paths where a run has cache paths. The emulated path boots L0 with this argv;
-// L1 builds every guest's VMM command line from the nb_* words on the kernel command line
-// (guest/init.sh), so the per-guest facts a launcher on an arm64 KVM host needs — vCPUs, pins,
+// the launcher (payload/launch.sh, run by L1 or by payload/run-on-host.sh on a KVM host) builds every
+// guest's VMM command line from the nb_* words of payload/words, so the per-guest facts a launcher on an arm64 KVM host needs — vCPUs, pins,
 // memory, reservation, OS, the channel table — are spelled out beside them.
 import type { ValidTopology } from '../../common/model/topology.js';
 import type { EcuProfile } from '../../common/model/profile.js';
@@ -23,7 +23,8 @@ export const plainRunRtosMs = (t: ValidTopology, timing: 'fast' | 'deterministic
 export interface LaunchImages {
   readonly kernel: string;
   readonly initrd: string;
-  readonly customDisk?: string;
+  /** L0's payload disk: the newc archive of payload/ that `nestbed run bundle.tar.gz` writes. */
+  readonly payloadDisk: string;
 }
 
 export interface LaunchGuest {
@@ -59,6 +60,8 @@ export interface LaunchPlan {
     readonly l0Isolation: readonly string[];
   };
   readonly l1: { readonly vcpus: number; readonly memoryMiB: number; readonly partitionCpus: readonly number[] };
+  /** The launcher's configuration, as in payload/words. */
+  readonly launcher: { readonly script: string; readonly words: readonly string[]; readonly hostEntry: string };
   readonly guests: readonly LaunchGuest[];
   readonly channels: ChannelPlan;
   readonly run: { readonly holdS: number; readonly sampleIntervalS: number; readonly rtosRunMs: number };
@@ -79,7 +82,7 @@ export const launchPlan = (t: ValidTopology, profile: EcuProfile | undefined, im
     kernel: images.kernel,
     initrd: images.initrd,
     qemu: EMULATOR_ARGV0,
-    ...(images.customDisk ? { customDisk: images.customDisk } : {}),
+    payloadDisk: images.payloadDisk,
     cpuMask,
   });
   const vsock = new Set(plan.channels.vsockGuests);
@@ -90,6 +93,7 @@ export const launchPlan = (t: ValidTopology, profile: EcuProfile | undefined, im
     timing,
     emulated: { argv: plan.argv, kernelCommandLine: plan.cmdline, cpu: plan.cpuArg, cpuMask: plan.cpuMask, images, l0Isolation: l0Isolation(t) },
     l1: { vcpus: t.hypervisor.vcpus, memoryMiB: t.hypervisor.memoryMiB, partitionCpus: partitionCpus(t) },
+    launcher: { script: 'payload/launch.sh', words: plan.launcherWords, hostEntry: 'payload/run-on-host.sh' },
     guests: t.guests.map((g, i) => ({
       index: i,
       name: g.name,
@@ -108,7 +112,8 @@ export const launchPlan = (t: ValidTopology, profile: EcuProfile | undefined, im
     notes: [
       `argv[0] is "${EMULATOR_ARGV0}" from PATH (QEMU ≥ 9 with FEAT_NV2); image paths are relative to the unpacked bundle.`,
       ...(timing === 'deterministic' ? ['-icount is the shared-clock form; `nestbed run` substitutes the per-core-time emulator and its -icount when `nestbed setup` built it.'] : []),
-      'Guest names never reach a guest: guests are indices on the kernel command line (nb_g<i>, nb_r<i>).',
+      `${images.payloadDisk} is not in the bundle: it is the newc archive of payload/, written when the bundle is run on the emulated stack.`,
+      'Guest names never reach a guest: guests are indices in the launcher words (nb_g<i>, nb_r<i>).',
     ],
   };
 };

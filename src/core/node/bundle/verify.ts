@@ -18,7 +18,7 @@ import { toolVersion } from '../version.js';
 import { statementSchema } from './attestation.js';
 import { BUNDLE_FILES, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, bundleManifestSchema, signatureFileSchema, type BundleImage, type BundleManifest } from './bundle-layout.js';
 import { publicKeyFingerprint, signatureValid } from './signing.js';
-import { UnsafeArchiveError, readTarGz, type ArchiveFile } from './tar-reader.js';
+import { UnsafeArchiveError, readTarGz, type ArchiveFile, type ReadArchive } from './tar-reader.js';
 
 export const VERIFY_REPORT_VERSION = 1;
 
@@ -200,7 +200,15 @@ const runSummary = (m: BundleManifest, present: ReadonlyMap<string, ArchiveFile>
   };
 };
 
-export const verifyBundle = async (req: VerifyRequest): Promise<VerifyReport> => {
+export const verifyBundle = async (req: VerifyRequest): Promise<VerifyReport> => (await verifyBundleFiles(req)).report;
+
+/** verifyBundle, with the files it read (images hashed, not kept). */
+export const verifyBundleFiles = async (req: VerifyRequest): Promise<{ report: VerifyReport; files: readonly ArchiveFile[] }> => {
+  const { report, archive } = await verifyArchive(req);
+  return { report, files: archive?.files ?? [] };
+};
+
+const verifyArchive = async (req: VerifyRequest): Promise<{ report: VerifyReport; archive?: ReadArchive }> => {
   const shown = req.shown ?? req.file;
   let archive;
   try {
@@ -223,7 +231,7 @@ export const verifyBundle = async (req: VerifyRequest): Promise<VerifyReport> =>
   const manifestFile = present.get(BUNDLE_FILES.manifest);
   if (!manifestFile?.data) {
     problems.push({ file: BUNDLE_FILES.manifest, message: manifestFile ? 'too large to be a bundle manifest' : 'missing: this is not an intact nestbed bundle' });
-    return { ...base, ...empty, ok: false, problems };
+    return { report: { ...base, ...empty, ok: false, problems } };
   }
   const raw = json(manifestFile);
   const head = raw as { format?: unknown; formatVersion?: unknown } | undefined;
@@ -234,7 +242,7 @@ export const verifyBundle = async (req: VerifyRequest): Promise<VerifyReport> =>
   if (!parsed.success) {
     const i = parsed.error.issues[0];
     problems.push({ file: BUNDLE_FILES.manifest, message: raw === undefined ? 'not JSON' : `not a nestbed bundle manifest (${i ? `${i.path.join('.') || 'the document'}: ${i.message}` : 'schema'})` });
-    return { ...base, ...empty, ok: false, problems };
+    return { report: { ...base, ...empty, ok: false, problems } };
   }
   const m = parsed.data;
   const signature = checkSignature(m, manifestFile.data, present, req.key, problems);
@@ -258,7 +266,7 @@ export const verifyBundle = async (req: VerifyRequest): Promise<VerifyReport> =>
     if (v.topology && v.topology.name !== m.topology.name) problems.push({ file: BUNDLE_FILES.topology, message: `is topology "${v.topology.name}", manifest.json says "${m.topology.name}"` });
   }
   const run = runSummary(m, present, problems);
-  return {
+  const report: VerifyReport = {
     ...base,
     ok: problems.length === 0,
     problems,
@@ -271,4 +279,5 @@ export const verifyBundle = async (req: VerifyRequest): Promise<VerifyReport> =>
     images: { included: m.images.included, omitted: m.images.omitted ?? null, artifacts: m.images.artifacts },
     run,
   };
+  return { report, archive };
 };

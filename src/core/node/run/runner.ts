@@ -20,7 +20,7 @@ import type { EcuProfile } from '../../common/model/profile.js';
 import type { RunEvent } from '../../common/model/run-events.js';
 import type { RunResults } from '../../common/model/run-results.js';
 import { AGENT_OS, type ValidTopology } from '../../common/model/topology.js';
-import { packCustomImages, type CustomImageRecord } from '../custom-image.js';
+import { customImageEntries, type CustomImageRecord } from '../custom-image.js';
 import { SupervisedProcess } from '../process/supervised.js';
 import { findHostQemu, installHint } from '../setup/host-qemu.js';
 import { readManifest, sha256File, type Manifest } from '../setup/manifest.js';
@@ -34,6 +34,9 @@ import { chooseEmulator, type EmulatorChoice } from './emulator.js';
 import { HostSampler } from './host-sampler.js';
 import { RunLifecycle } from './run-lifecycle.js';
 import { RunLogs } from './run-logs.js';
+import { PAYLOAD, runPayload, wordsFileText, writePayloadDisk, type PayloadFile } from './payload.js';
+import { checkBundleImages, type OpenedBundle } from '../bundle/run-bundle.js';
+import { LauncherLog } from './launcher-log.js';
 import { startWatchdog, timeoutMessage, workSeconds } from './watchdog.js';
 
 export { STAGE_TIMEOUTS_S } from './watchdog.js';
@@ -66,7 +69,23 @@ export interface RunOptions {
    * panic of `faultGuest` (a Linux guest) observed for `afterFaultS`. The planned panic does not
    * end the run; any other panic still does. */
   readonly isolation?: IsolationOptions;
+  /** A deployment bundle (`nestbed run bundle.tar.gz`): its payload runs as it is, instead of the
+   * payload this nestbed builds (its words must be the ones planned for this run), on the image set
+   * it records; the run directory gets the launcher's results directory (launcher/). */
+  readonly bundle?: OpenedBundle;
 }
+
+/** A bundle's payload, once its words are known to be what this run plans (the collector reads the
+ * run's events through the same plan). */
+const checkedBundlePayload = (files: readonly PayloadFile[], planned: readonly string[]): readonly PayloadFile[] => {
+  const words = files.find((f) => f.path === PAYLOAD.words)?.data.toString('utf8');
+  if (words === undefined) throw new InputError(`the bundle's payload has no ${PAYLOAD.words} file`);
+  if (words !== wordsFileText(planned)) {
+    throw new InputError(`the bundle's payload/${PAYLOAD.words} differs from what this nestbed plans for its topology (made by another nestbed version or changed): export the bundle again`);
+  }
+  for (const f of [PAYLOAD.launcher, PAYLOAD.library]) if (!files.some((x) => x.path === f)) throw new InputError(`the bundle's payload has no ${f}`);
+  return files;
+};
 
 export interface IsolationOptions {
   readonly idleS?: number;
@@ -87,10 +106,11 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
   const timing = o.timing ?? t.host.timing;
   const deterministic = timing === 'deterministic';
   const paths = cachePaths(o.cacheRoot);
-  const qemu = await findHostQemu();
-  if (!qemu || qemu.major < 9) throw new InfrastructureError(`qemu-system-aarch64 ≥ 9 not found`, installHint);
   const manifest = await readManifest(paths.manifest);
   if (!manifest) throw new InfrastructureError(`no guest image set in ${paths.root}`, 'run "nestbed setup" first');
+  if (o.bundle) checkBundleImages(o.bundle, manifest.artifacts);
+  const qemu = await findHostQemu();
+  if (!qemu || qemu.major < 9) throw new InfrastructureError(`qemu-system-aarch64 ≥ 9 not found`, installHint);
   const rt = t.guests.some((g) => g.os === 'linux-rt');
   const used = ['Image', rt ? 'l0-rt' : 'l0'];
   for (const name of used) {
@@ -120,17 +140,19 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
   const rtosRunMs = rtosRunMsOf(t, { deterministic, holdS: o.holdS ?? 2, orchestrated: orch, phaseS });
   const panicIdx = o.testHooks?.panicGuest !== undefined ? t.guests.findIndex((g) => g.name === o.testHooks?.panicGuest) : undefined;
 
-  // os: custom guests: their files, hashed as packed, on a disk image that lives as long as the run
-  // (planned before the run directory exists: bad input leaves nothing behind)
-  const customTmp = t.guests.some((g) => g.os === 'custom') ? await mkdtemp(join(tmpdir(), 'nestbed-custom-')) : undefined;
-  const customDisk = customTmp ? join(customTmp, 'custom-images.cpio') : undefined;
+  // the run's payload (the launcher, its words, the os: custom guests' files, hashed as packed) on a
+  // disk image that lives as long as the run (planned before the run directory exists: bad input
+  // leaves nothing behind)
+  const payloadTmp = await mkdtemp(join(tmpdir(), 'nestbed-payload-'));
+  const payloadDisk = join(payloadTmp, 'payload.cpio');
   try {
-    let customImages: CustomImageRecord[] = [];
+    let custom: ReturnType<typeof customImageEntries>;
     try {
-      if (customDisk) customImages = packCustomImages(t.guests, o.topologyDir ?? process.cwd(), customDisk);
+      custom = customImageEntries(t.guests, o.topologyDir ?? process.cwd());
     } catch (e) {
       throw new InputError(`os: custom image: ${(e as Error).message}`);
     }
+    const customImages = custom.records;
     const plan = planStack(t, {
       timing,
       holdS: o.holdS ?? 2,
@@ -142,15 +164,17 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
       initrd: join(paths.images, l0a.file),
       qemu: emulator.path,
       ...(emulator.icount ? { icount: emulator.icount } : {}),
-      ...(customDisk ? { customDisk } : {}),
+      payloadDisk,
       cpuMask: cpuMaskFor(t.host.cpu, o.profile?.cpu.features),
       ...(o.testHooks?.leakUndeclared ? { channelHooks: { leakUndeclared: true } } : {}),
     });
 
+    const payload = o.bundle ? checkedBundlePayload(o.bundle.payload, plan.launcherWords) : runPayload(plan.launcherWords, custom.entries);
+    writePayloadDisk(payload, payloadDisk);
     await mkdir(o.outDir, { recursive: true });
     return await runStack(o, { t, timing, deterministic, paths, emulator, manifest, rt, used, plan, phases, orch, phaseS, rtosRunMs, runDir: o.outDir, customImages });
   } finally {
-    if (customTmp) await rm(customTmp, { recursive: true, force: true });
+    await rm(payloadTmp, { recursive: true, force: true });
   }
 };
 
@@ -176,8 +200,14 @@ interface Prepared {
  * (console router, state machine, watchdog, host sampler, logs) and assembles results.json. */
 const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
   const { t, timing, deterministic, paths, emulator, manifest, rt, used, plan, phases, orch, phaseS, rtosRunMs, runDir, customImages } = p;
-  const proc = new SupervisedProcess('L0 emulator', plan.argv, { onLine: (s, l) => router.onLine(s, l) });
-  await writeFile(join(runDir, 'command-line.json'), `${JSON.stringify({ argv: proc.effectiveArgv, qemuArgv: plan.argv, kernelCmdline: plan.cmdline, note: 'L1 and L2 command lines are built by guest/init.sh from the nb_* words; they are echoed in the console logs' }, null, 2)}\n`);
+  const launcherLog = o.bundle ? await LauncherLog.open(runDir, o.bundle) : undefined;
+  const proc = new SupervisedProcess('L0 emulator', plan.argv, {
+    onLine: (s, l) => {
+      launcherLog?.line(s, l);
+      router.onLine(s, l);
+    },
+  });
+  await writeFile(join(runDir, 'command-line.json'), `${JSON.stringify({ argv: proc.effectiveArgv, qemuArgv: plan.argv, kernelCmdline: plan.cmdline, launcherWords: plan.launcherWords, note: "L1's launcher (the payload's launch.sh) builds the guests' command lines from launcherWords; they are echoed in the console logs" }, null, 2)}\n`);
   await copyFile(paths.manifest, join(runDir, 'manifest.json'));
   if (o.topologyText !== undefined) await writeFile(join(runDir, 'topology.yaml'), o.topologyText);
 
@@ -241,6 +271,7 @@ const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
   });
   await writeResults(runDir, results);
   await logs.close();
+  await launcherLog?.close();
   return { results, runDir };
 };
 

@@ -18,6 +18,7 @@ import { unreadableTopology, validateTopology, type Validation } from '../../com
 import { imageFileInspector } from '../custom-image.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { loadProfiles, type ProfileCatalog } from '../profiles.js';
+import { openBundle, isBundlePath } from '../bundle/run-bundle.js';
 import { runTopology, type IsolationOptions } from '../run/runner.js';
 import { readSourceFile } from '../source-file.js';
 import { toolVersion } from '../version.js';
@@ -229,9 +230,17 @@ export class Session {
     const file = this.resolve(req.file);
     const { profiles } = await this.profiles();
     if (req.profile !== undefined && !profiles.has(req.profile)) throw new InputError(`profile "${req.profile}" is not an ECU profile (known: ${[...profiles.keys()].sort().join(', ')})`);
-    let text = req.text;
+    // a deployment bundle (src/core/node/bundle/run-bundle.ts): its topology, profile and payload
+    const bundle = isBundlePath(file) ? await openBundle(file, req.file, profiles) : undefined;
+    let text = req.text ?? bundle?.topologyText;
     let v: Validation;
-    if (text === undefined) {
+    if (bundle) {
+      if (req.profile !== undefined) throw new InputError('--profile: a bundle runs against the profile it was validated with');
+      if (req.mode === 'check') throw new InputError(`${req.file}: a bundle's launcher is planned for a plain run (launch/plan.json); run it with "nestbed run ${req.file}" and judge the run directory with "nestbed report"`);
+      if (req.timing !== undefined) throw new InputError(`--timing: a bundle runs with the timing it was planned for (launch/plan.json)`);
+      v = await this.validate(text!, file, bundle.profileOverride);
+      if (v.valid?.guests.some((g) => g.os === 'custom')) throw new InputError(`${req.file}: running a bundle with os: custom guests is not supported yet (validation looks for their files next to the topology, the bundle has them in payload/); run the topology itself`);
+    } else if (text === undefined) {
       const read = await this.validateFile(file, req.profile);
       v = read.validation;
       text = read.text;
@@ -257,6 +266,7 @@ export class Session {
       timing,
       timeoutS: req.timeoutS ?? (req.mode === 'check' ? 900 : 600),
       ...(isolation ? { isolation } : {}),
+      ...(bundle ? { bundle } : {}),
       signal: r.abort.signal,
       onEvent: (e) => this.emit(r, e),
     });

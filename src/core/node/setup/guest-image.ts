@@ -42,7 +42,8 @@ export const VMM_SUITE = 'trixie-backports';
 
 export const recipeHash = async (): Promise<string> => {
   const init = await readFile(shippedFile('guest/init.sh'));
-  return createHash('sha256').update(RECIPE_VERSION).update('\0').update(init).update('\0').update(await rtosRecipe()).update('\0').update(await guestToolsRecipe()).digest('hex').slice(0, 16);
+  const lib = await readFile(shippedFile('guest/lib.sh'));
+  return createHash('sha256').update(RECIPE_VERSION).update('\0').update(init).update('\0').update(lib).update('\0').update(await rtosRecipe()).update('\0').update(await guestToolsRecipe()).digest('hex').slice(0, 16);
 };
 
 /** "name_1%3a2.0-1_arm64.deb" → name, version, arch. */
@@ -137,6 +138,7 @@ const base = async (root: string): Promise<CpioEntry[]> => [
   { path: 'bin/busybox', kind: 'hostfile', source: join(root, 'usr/bin/busybox'), mode: 0o755 },
   { path: 'bin/sh', kind: 'symlink', target: 'busybox' },
   { path: 'init', kind: 'file', data: await readFile(shippedFile('guest/init.sh')), mode: 0o755 },
+  { path: 'nb-agent.sh', kind: 'file', data: await readFile(shippedFile('guest/lib.sh')), mode: 0o644 },
   { path: 'dev/console', kind: 'chardev', major: 5, minor: 1 },
   { path: 'dev/null', kind: 'chardev', major: 1, minor: 3, mode: 0o666 },
   ...['proc', 'sys', 'dev', 'tmp', 'etc', 'root', 'sbin', 'usr/bin', 'usr/sbin'].map((p): CpioEntry => ({ path: p, kind: 'dir' })),

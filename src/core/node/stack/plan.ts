@@ -1,7 +1,8 @@
-// From a validated topology to the exact host command line of the nested stack. Pure.
-// Everything the guest agent (guest/init.sh) needs travels on the kernel command line as nb_*
-// words built here from validated numbers, names are replaced by indices, so no free text reaches
-// a guest shell.
+// From a validated topology to the exact host command line of the nested stack and the launcher's
+// configuration. Pure. What L0's agent (guest/init.sh) needs travels on its kernel command line, what
+// the launcher in L1 needs (guest/launch.sh) in the run's payload (`words`, src/core/node/run/payload.ts):
+// nb_* words built here from validated numbers; names are replaced by indices, so no free text
+// reaches a guest shell.
 import { InputError, assertNever } from '../../common/model/errors.js';
 import { AGENT_OS, type Guest, type ValidTopology } from '../../common/model/topology.js';
 import { rtosCommandLineWords } from '../../common/rtos/params.js';
@@ -260,9 +261,9 @@ export interface StackOptions {
   readonly qemu: string;
   /** The -icount value in deterministic timing (default DETERMINISTIC_ARGS': one shared clock). */
   readonly icount?: string;
-  /** The archive of the `os: custom` guests' files (src/core/node/custom-image.ts), given to L0 as a
-   * read-only virtio-blk disk that L0 hands on to L1. */
-  readonly customDisk?: string;
+  /** The run's payload disk (src/core/node/run/payload.ts): given to L0 as a read-only virtio-blk
+   * disk that L0 hands on to L1, whose launcher it holds. */
+  readonly payloadDisk: string;
   /** ISA masking for the ECU profile's parity (cpuMaskFor). */
   readonly cpuMask?: CpuMask;
   /** Test-only fault injection into the channel policy. */
@@ -272,7 +273,10 @@ export interface StackOptions {
 export interface StackPlan {
   readonly cpuMask: CpuMask;
   readonly argv: readonly string[];
+  /** L0's kernel command line. */
   readonly cmdline: string;
+  /** The launcher's words (the payload's `words` file). */
+  readonly launcherWords: readonly string[];
   readonly cpuArg: string;
   readonly needsRt: boolean;
   readonly channels: ChannelPlan;
@@ -301,37 +305,31 @@ export const planStack = (t: ValidTopology, o: StackOptions): StackPlan => {
     throw new InputError(`guest "${t.guests[fg!]?.name ?? fg}" is an ${fgOs} guest: the planned fault is injected into a Linux guest through its agent; choose a Linux (QM) guest`);
   }
   const custom = t.guests.filter((g) => g.os === 'custom');
-  if (custom.length > 0 && o.customDisk === undefined) throw new Error('planStack: os: custom guests need the custom image disk');
   for (const c of t.channels ?? []) {
     const end = custom.find((g) => g.name === c.from || g.name === c.to);
     if (end) throw new InputError(`channel ${c.from} → ${c.to}:${c.port}: ${end.name} is an os: custom guest; the runner does not realise channels to or from custom images yet (they have no nestbed agent to probe them)`);
   }
   if (fg !== undefined && !t.guests[fg]) throw new InputError(`no guest with index ${fg} to inject a fault into`);
   const channels = planChannels(t, o.phases, o.channelHooks);
-  const words = [
-    'console=ttyAMA0',
-    'kvm-arm.mode=nested',
-    ...TUNED_KERNEL_ARGS,
-    ...l0Isolation(t),
-    'nb_lv=0',
-    `nb_l1=${t.hypervisor.vcpus},${t.hypervisor.memoryMiB}`,
+  const dp = `nb_dp=${partitionCpus(t).join('.') || 'x'}`;
+  const si = `nb_si=${Math.max(1, Math.round(o.sampleIntervalS))}`;
+  const words = ['console=ttyAMA0', 'kvm-arm.mode=nested', ...TUNED_KERNEL_ARGS, ...l0Isolation(t), 'nb_lv=0', `nb_l1=${t.hypervisor.vcpus},${t.hypervisor.memoryMiB}`, dp, si];
+  const launcherWords = [
     `nb_n=${t.guests.length}`,
     ...t.guests.map((g, i) => guestSpecWord(t, g, i, o.timing)),
-    `nb_dp=${partitionCpus(t).join('.') || 'x'}`,
+    dp,
     ...t.guests.flatMap((g, i) => (g.os === 'rtos' ? [rtosGuestWord(g, i, o.rtosRunMs, o.panicGuest === i)] : [])),
     `nb_hold=${Math.max(0, Math.round(o.holdS))}`,
-    `nb_si=${Math.max(1, Math.round(o.sampleIntervalS))}`,
+    si,
     ...(o.panicGuest !== undefined ? [`nb_panic=${o.panicGuest}`] : []),
-    ...(custom.length > 0 ? ['nb_cu=1'] : []),
     ...channels.words,
   ];
   const cmdline = words.join(' ');
-  // L1 receives the nb_* words plus its features list (~600 chars) and its own tuned args.
-  const l1Estimate = cmdline.length + 700;
-  if (l1Estimate > MAX_KERNEL_CMDLINE) {
-    throw new InputError(
-      `topology "${t.name}" is too large for the runner: the guest list needs about ${l1Estimate} characters of kernel command line, the limit is ${MAX_KERNEL_CMDLINE}; use fewer guests`,
-    );
+  // each L2 Linux guest's command line: its own words, the tuned args and L1's features list (~600 chars)
+  for (const [i, g] of t.guests.entries()) {
+    const own = launcherWords.filter((w) => new RegExp(`^nb_(g|r|vl|vc|vu)${i}=`).test(w)).join(' ');
+    const estimate = own.length + 900;
+    if (estimate > MAX_KERNEL_CMDLINE) throw new InputError(`guest "${g.name}" is too large for the runner: its kernel command line needs about ${estimate} characters, the limit is ${MAX_KERNEL_CMDLINE}`);
   }
   const ca = cpuArg(t.host.cpu, o.cpuMask);
   const argv = [
@@ -343,14 +341,12 @@ export const planStack = (t: ValidTopology, o: StackOptions): StackPlan => {
     ...(o.timing === 'deterministic' ? deterministicArgs(o.icount) : []),
     '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-net', 'none',
     '-serial', 'stdio',
-    ...(custom.length > 0 && o.customDisk !== undefined
-      ? ['-drive', `file=${o.customDisk},if=none,id=cu,format=raw,readonly=on`, '-device', 'virtio-blk-pci,drive=cu']
-      : []),
+    '-drive', `file=${o.payloadDisk},if=none,id=pl,format=raw,readonly=on`, '-device', 'virtio-blk-pci,drive=pl',
     '-kernel', o.kernel,
     '-initrd', o.initrd,
     '-append', cmdline,
   ];
-  return { argv, cmdline, cpuArg: ca, cpuMask: o.cpuMask ?? NO_MASK, needsRt: needsRtImage(t), channels };
+  return { argv, cmdline, launcherWords, cpuArg: ca, cpuMask: o.cpuMask ?? NO_MASK, needsRt: needsRtImage(t), channels };
 };
 
 /** Memory floors of this runner's image delivery (initramfs unpacked in RAM at L0 and L1). */

@@ -22,7 +22,7 @@ describe('nestbed export: the layout', () => {
     const dir = tempDir();
     const out = join(dir, 'zonal.tar.gz');
     const r = await cli(['export', zonal, '-o', out, '--no-images', '--run', zonalRun], { env: { NESTBED_CACHE_DIR: cache.root } });
-    expect(r.stderr).toMatch(/^exported zonal-controller → .*zonal\.tar\.gz: [\d.]+ KiB, 10 entries \(no images \(--no-images\), results\), [\d.]+ s$/m);
+    expect(r.stderr).toMatch(/^exported zonal-controller → .*zonal\.tar\.gz: [\d.]+ KiB, 14 entries \(no images \(--no-images\), results\), [\d.]+ s$/m);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${out}\n`);
     const files = unpack(out);
@@ -30,6 +30,10 @@ describe('nestbed export: the layout', () => {
       'attestation.intoto.json',
       'launch/plan.json',
       'manifest.json',
+      'payload/launch.sh',
+      'payload/lib.sh',
+      'payload/run-on-host.sh',
+      'payload/words',
       'profile.json',
       'results/check.json',
       'results/results.json',
@@ -48,6 +52,7 @@ describe('nestbed export: the layout', () => {
     expect(m.images.artifacts.map((a: { path: string; sha256: string }) => [a.path, a.sha256])).toEqual([
       ['images/Image', cache.manifest.artifacts['Image']!.sha256],
       ['images/l0-rt.cpio', cache.manifest.artifacts['l0-rt']!.sha256],
+      ['images/l1-rt.cpio', cache.manifest.artifacts['l1-rt']!.sha256],
     ]);
     // the fixture run booted the real image set, not the fake cache's: recorded, not hidden
     expect(m.run).toMatchObject({ files: ['results/check.json', 'results/results.json'], status: 'ok', success: true });
@@ -78,7 +83,13 @@ describe('nestbed export: the layout', () => {
     expect(argv[argv.indexOf('-kernel') + 1]).toBe('images/Image');
     expect(argv[argv.indexOf('-initrd') + 1]).toBe('images/l0-rt.cpio');
     expect(argv.at(-1)).toBe(p.emulated.kernelCommandLine);
-    expect(p.emulated.kernelCommandLine).toContain('nb_g0=1,64,2,o,');
+    expect(argv).toContain('file=payload.cpio,if=none,id=pl,format=raw,readonly=on');
+    // the launcher's words are the payload's words file, exactly
+    expect(p.launcher).toMatchObject({ script: 'payload/launch.sh', hostEntry: 'payload/run-on-host.sh' });
+    expect(p.launcher.words).toContain('nb_n=3');
+    expect(p.launcher.words.some((w: string) => w.startsWith('nb_g0=1,64,2,o,'))).toBe(true);
+    expect(text(unpack(out), 'payload/words')).toBe(`${(p.launcher.words as string[]).join(' ')}\n`);
+    expect(text(unpack(out), 'payload/launch.sh')).toBe(readFileSync(join(repoRoot, 'guest/launch.sh'), 'utf8'));
     expect(p.guests.map((g: { name: string; pin: number[]; reservation: { kind: string } }) => [g.name, g.pin, g.reservation.kind])).toEqual([
       ['safety', [2], 'dedicated'],
       ['adas', [1], 'dedicated'],
@@ -128,7 +139,7 @@ describe('nestbed export: the layout', () => {
 });
 
 describe('nestbed export: os: custom guests', () => {
-  it("the guest's kernel and initrd go into images/custom-images.cpio, the launch plan's read-only disk", async () => {
+  it("the guest's kernel, initrd and command line go into the payload (payload/c<i>/), as a run packs them", async () => {
     const cache = fakeCache();
     const dir = tempDir();
     const kernel = Buffer.alloc(4096, 0x11);
@@ -141,14 +152,13 @@ describe('nestbed export: os: custom guests', () => {
     );
     const out = join(dir, 'b.tar.gz');
     const r = await cli(['export', 'custom.yaml', '-o', out], { cwd: dir, env: { NESTBED_CACHE_DIR: cache.root } });
-    expect(r.stderr).toContain('images Image, l0.cpio, custom-images.cpio');
+    expect(r.stderr).toContain('images Image, l0.cpio, l1.cpio');
     expect(r.code).toBe(0);
     const files = unpack(out);
-    const m = json(files, 'manifest.json');
-    const disk = m.images.artifacts.find((a: { role: string }) => a.role === 'custom-disk');
-    expect(disk).toMatchObject({ artifact: 'custom-images', path: 'images/custom-images.cpio' });
-    expect(files.find((f) => f.path === 'images/custom-images.cpio')?.sha256).toBe(disk.sha256);
-    expect(json(files, 'launch/plan.json').emulated.argv).toContain('file=images/custom-images.cpio,if=none,id=cu,format=raw,readonly=on');
+    expect(files.find((f) => f.path === 'payload/c0/kernel')?.sha256).toBe(sha(kernel));
+    expect(text(files, 'payload/c0/initrd')).toBe('070701 not really a cpio');
+    expect(text(files, 'payload/c0/cmdline')).toBe('console=ttyAMA0');
+    expect(json(files, 'launch/plan.json').emulated.argv).toContain('file=payload.cpio,if=none,id=pl,format=raw,readonly=on');
     expect(listing(dir)).toEqual(['Image', 'b.tar.gz', 'custom.yaml', 'rootfs.cpio']);
   });
 });
@@ -200,7 +210,7 @@ describe('nestbed export: never overwrites, never leaves a partial file', () => 
     expect(r.stderr).toBe(`nestbed: ${out} exists; nothing was written (use --force to replace it)\n`);
     expect(readFileSync(out, 'utf8')).toBe('precious');
     expect((await cli(['export', minimal, '-o', out, '--no-images', '--force'], { env })).code).toBe(0);
-    expect(unpack(out)).toHaveLength(7); // minimal has no profile: no profile.json
+    expect(unpack(out)).toHaveLength(11); // minimal has no profile: no profile.json
     expect(listing(dir)).toEqual(['b.tar.gz']);
   });
 

@@ -64,7 +64,7 @@ describe('nestbed verify: an intact bundle', () => {
     const r = await cli(['verify', plain, '--format', 'json'], { env });
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ schemaVersion: 1, command: 'verify', ok: true, problems: [], format: { name: 'nestbed-bundle', version: 1 }, signature: { state: 'unsigned' }, validation: { valid: true, profile: 'nvidia-drive-orin' } });
-    expect(j.archive.files).toBe(12);
+    expect(j.archive.files).toBe(17);
     expect(j.run.checks).toHaveLength(26);
   });
 
