@@ -281,7 +281,7 @@ describe('nestbed export with the real image set', () => {
     const out = join(tempDir(), 'minimal.tar.gz');
     const env = { NESTBED_CACHE_DIR: realCache.root };
     const r = await cli(['export', minimal, '-o', out], { env });
-    expect(r.stderr).toContain('images Image, l0.cpio');
+    expect(r.stderr).toContain('images Image, l0.cpio, l1.cpio');
     expect(r.code).toBe(0);
     const v = await cli(['verify', out, '--format', 'json'], { env });
     expect(v.code).toBe(0);
@@ -289,6 +289,7 @@ describe('nestbed export with the real image set', () => {
     expect(report.images.artifacts.map((a: { path: string; sha256: string }) => [a.path, a.sha256])).toEqual([
       ['images/Image', realManifest!.artifacts['Image']!.sha256],
       ['images/l0.cpio', realManifest!.artifacts['l0']!.sha256],
+      ['images/l1.cpio', realManifest!.artifacts['l1']!.sha256],
     ]);
   }, 300_000);
 });
