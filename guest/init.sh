@@ -104,15 +104,24 @@ SI=$(arg nb_si 3)
 F=$(feats | tr ' ' ,)
 
 # the run's payload (src/core/node/run/payload.ts): the launcher, its words and the os: custom
-# guests' files, on a read-only virtio-blk disk holding one newc archive. L0 hands the disk on to L1,
-# L1 unpacks it into /b and runs its launcher; nothing in it reaches a shell as a word
-insmod /lib/nb/$(uname -r)/virtio_blk.ko 2>/dev/null
-n=0; while ! [ -b /dev/vda ] && [ $n -lt 100 ]; do usleep 50000; n=$((n + 1)); done
-ev cdisk "\"ok\":$([ -b /dev/vda ] && echo 1 || echo 0)"
+# guests' files, one newc archive. The host gives it to L0 as the fw_cfg file opt/nestbed/payload:
+# read by L0's vCPU itself, the same instructions in every run (a host virtio disk's reads complete on
+# the host's I/O threads, and deterministic runs then differed). L0 copies it into its tmpfs and hands
+# it to L1 as a read-only virtio disk: L0's own I/O, as deterministic as the rest of L0 (fw_cfg at L1
+# would cost a nested trap per byte: 90 s measured). L1 unpacks it into /b and runs its launcher;
+# nothing in it reaches a shell as a word
 PDD=; PD=
-if [ -b /dev/vda ]; then
-  PDD="-drive file=/dev/vda,if=none,id=pl,format=raw,readonly=on -device virtio-blk-pci,drive=pl"
-  if [ "$LV" = 1 ]; then PD=/b; mkdir -p $PD && (cd $PD && cpio -i -d 2>/dev/null </dev/vda); ev cunpack "\"n\":$(ls $PD | wc -l)"; fi
+if [ "$LV" = 0 ]; then
+  insmod /lib/nb/$(uname -r)/qemu_fw_cfg.ko 2>/dev/null
+  FW=/sys/firmware/qemu_fw_cfg/by_name/opt/nestbed/payload/raw
+  n=0; while ! [ -r $FW ] && [ $n -lt 40 ]; do usleep 50000; n=$((n + 1)); done
+  cat $FW >/tmp/payload.cpio 2>/dev/null && PDD="-drive file=/tmp/payload.cpio,if=none,id=pl,format=raw,readonly=on -device virtio-blk-pci,drive=pl"
+  ev cdisk "\"ok\":$([ -n "$PDD" ] && echo 1 || echo 0)"
+else
+  insmod /lib/nb/$(uname -r)/virtio_blk.ko 2>/dev/null
+  n=0; while ! [ -b /dev/vda ] && [ $n -lt 100 ]; do usleep 50000; n=$((n + 1)); done
+  ev cdisk "\"ok\":$([ -b /dev/vda ] && echo 1 || echo 0)"
+  [ -b /dev/vda ] && PD=/b && mkdir -p $PD && (cd $PD && cpio -i -d 2>/dev/null </dev/vda) && ev cunpack "\"n\":$(ls $PD | wc -l)"
 fi
 
 if [ "$LV" = 0 ]; then

@@ -1,7 +1,7 @@
 #!/bin/sh
 # nestbed launcher: starts a topology's guests on an arm64 Linux host with /dev/kvm and sequences
 # the run. It is the payload of every run and of every deployment bundle (docs/bundles.md): the
-# emulated guest hypervisor (L1) runs it from the run's payload disk (guest/init.sh), an integrator
+# emulated guest hypervisor (L1) runs it from the run's payload archive (guest/init.sh), an integrator
 # runs it on hardware through run-on-host.sh. Its configuration is the file "words" beside it: nb_*
 # words that the host runner generates from a validated topology (numbers, single letters, feature
 # names) -- never free text; guest names never reach it.

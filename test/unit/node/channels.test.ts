@@ -80,7 +80,7 @@ describe('channel plan', () => {
     const plain = topo([guest('a', 'linux', 0), guest('b', 'linux', 1)], []);
     expect(orchestrated(plain, undefined)).toBe(false);
     expect(planChannels(plain, undefined).words).toEqual([]);
-    const opts = { timing: 'fast', holdS: 1, rtosRunMs: 3000, sampleIntervalS: 3, kernel: '/k', initrd: '/i', qemu: '/q', payloadDisk: '/p' } as const;
+    const opts = { timing: 'fast', holdS: 1, rtosRunMs: 3000, sampleIntervalS: 3, kernel: '/k', initrd: '/i', qemu: '/q', payloadArchive: '/p' } as const;
     expect(() => planStack(t, { ...opts, phases: { idleS: 0, stressS: 0, faultGuest: 0, afterFaultS: 5 } })).toThrowErrorMatchingInlineSnapshot(
       `[InputError: guest "safety" is an rtos guest: the planned fault is injected into a Linux guest through its agent; choose a Linux (QM) guest]`,
     );

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateTopology } from '../../../src/core/common/validate/validate-topology.js';
 import { customImageEntries, imageFileInspector, kernelFormat } from '../../../src/core/node/custom-image.js';
-import { runPayload, writePayloadDisk } from '../../../src/core/node/run/payload.js';
+import { runPayload, writePayloadArchive } from '../../../src/core/node/run/payload.js';
 import { planStack } from '../../../src/core/node/stack/plan.js';
 import { brief, profiles, topologyYaml } from '../../helpers/validate.js';
 
@@ -94,7 +94,7 @@ describe('custom image files', () => {
     expect(v.errors).toBe(0);
     const out = join(dir, 'disk.cpio');
     const { records, entries } = customImageEntries(v.valid!.guests, dir);
-    writePayloadDisk(runPayload(['nb_n=2'], entries), out);
+    writePayloadArchive(runPayload(['nb_n=2'], entries), out);
     const [rec, ...rest] = records;
     expect(rest).toEqual([]);
     expect(rec).toMatchObject({ guest: 'ecu', index: 1, cmdline: 'console=ttyAMA0', readyLine: 'up', kernel: { path: 'Image', bytes: 4096, format: 'arm64-image' } });
@@ -105,11 +105,11 @@ describe('custom image files', () => {
     expect(names).toEqual(['c1', 'c1/cmdline', 'c1/initrd', 'c1/kernel', 'c1/ready', 'launch.sh', 'lib.sh', 'run-on-host.sh', 'words', 'TRAILER!!!']);
   });
 
-  it('plans the payload disk for L0 and the u letter for the guest; channels to a custom guest are refused', () => {
+  it('plans the payload archive for L0 and the u letter for the guest; channels to a custom guest are refused', () => {
     const v = validate(topologyYaml(customGuest('    image: { kernel: Image }\n')));
-    const opts = { timing: 'fast', holdS: 2, rtosRunMs: 4000, sampleIntervalS: 3, kernel: '/c/Image', initrd: '/c/l0.cpio', qemu: '/q', payloadDisk: '/tmp/x/payload.cpio' } as const;
+    const opts = { timing: 'fast', holdS: 2, rtosRunMs: 4000, sampleIntervalS: 3, kernel: '/c/Image', initrd: '/c/l0.cpio', qemu: '/q', payloadArchive: '/tmp/x/payload.cpio' } as const;
     const p = planStack(v.valid!, opts);
-    expect(p.argv.join(' ')).toContain('-drive file=/tmp/x/payload.cpio,if=none,id=pl,format=raw,readonly=on -device virtio-blk-pci,drive=pl');
+    expect(p.argv.join(' ')).toContain('-fw_cfg name=opt/nestbed/payload,file=/tmp/x/payload.cpio');
     expect(p.launcherWords.join(' ')).toMatch(/nb_g0=1,128,0,u,/);
     const withChannel = validate(topologyYaml(`${customGuest('    image: { kernel: Image }\n')}  - { name: lin, role: other, asil: QM, os: linux, vcpus: 1, pin: [1], memoryMiB: 256 }\n`, 'channels:\n  - { from: lin, to: ecu, kind: vsock, port: 7 }\n'));
     expect(() => planStack(withChannel.valid!, opts)).toThrow(/ecu is an os: custom guest; the runner does not realise channels to or from custom images yet/);

@@ -15,7 +15,7 @@ const base = {
       tasks: [{ name: 'brake-monitor', periodUs: 1000, wcetUs: 100, priority: 90 }, { name: 'arbiter', periodUs: 5000, wcetUs: 600, deadlineUs: 4000, priority: 80 }] },
   ],
 };
-const opts = { timing: 'fast', holdS: 2, rtosRunMs: 4000, sampleIntervalS: 3, kernel: '/c/Image', initrd: '/c/l0.cpio', qemu: '/usr/bin/qemu-system-aarch64', payloadDisk: '/t/payload.cpio' } as const;
+const opts = { timing: 'fast', holdS: 2, rtosRunMs: 4000, sampleIntervalS: 3, kernel: '/c/Image', initrd: '/c/l0.cpio', qemu: '/usr/bin/qemu-system-aarch64', payloadArchive: '/t/payload.cpio' } as const;
 
 describe('stack plan', () => {
   it('builds the L0 command line from the topology', () => {
@@ -41,10 +41,8 @@ describe('stack plan', () => {
         "none",
         "-serial",
         "stdio",
-        "-drive",
-        "file=/t/payload.cpio,if=none,id=pl,format=raw,readonly=on",
-        "-device",
-        "virtio-blk-pci,drive=pl",
+        "-fw_cfg",
+        "name=opt/nestbed/payload,file=/t/payload.cpio",
         "-kernel",
         "/c/Image",
         "-initrd",

@@ -181,7 +181,7 @@ const bundleEntries = async (i: BundleInputs): Promise<{ entries: TarEntry[]; ma
   const t = i.topology;
   const topologySha = sha256(i.text);
   const byRole = (r: BundleImage['role']): string | undefined => i.images.find((x) => x.role === r)?.path;
-  const plan = launchPlan(t, i.profile, { kernel: byRole('l0-kernel')!, initrd: byRole('l0-initrd')!, payloadDisk: 'payload.cpio' });
+  const plan = launchPlan(t, i.profile, { kernel: byRole('l0-kernel')!, initrd: byRole('l0-initrd')!, payloadArchive: 'payload.cpio' });
   const payload: Payload[] = [
     ...runPayload(plan.launcher.words, i.customEntries).map((f) => ({ path: `${PAYLOAD_DIR}/${f.path}`, data: f.data })),
     { path: BUNDLE_FILES.topology, data: Buffer.from(i.text, 'utf8') },

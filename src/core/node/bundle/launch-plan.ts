@@ -23,8 +23,8 @@ export const plainRunRtosMs = (t: ValidTopology, timing: 'fast' | 'deterministic
 export interface LaunchImages {
   readonly kernel: string;
   readonly initrd: string;
-  /** L0's payload disk: the newc archive of payload/ that `nestbed run bundle.tar.gz` writes. */
-  readonly payloadDisk: string;
+  /** L0's payload archive (a fw_cfg file): the newc archive of payload/ that `nestbed run bundle.tar.gz` writes. */
+  readonly payloadArchive: string;
 }
 
 export interface LaunchGuest {
@@ -82,7 +82,7 @@ export const launchPlan = (t: ValidTopology, profile: EcuProfile | undefined, im
     kernel: images.kernel,
     initrd: images.initrd,
     qemu: EMULATOR_ARGV0,
-    payloadDisk: images.payloadDisk,
+    payloadArchive: images.payloadArchive,
     cpuMask,
   });
   const vsock = new Set(plan.channels.vsockGuests);
@@ -112,7 +112,7 @@ export const launchPlan = (t: ValidTopology, profile: EcuProfile | undefined, im
     notes: [
       `argv[0] is "${EMULATOR_ARGV0}" from PATH (QEMU ≥ 9 with FEAT_NV2); image paths are relative to the unpacked bundle.`,
       ...(timing === 'deterministic' ? ['-icount is the shared-clock form; `nestbed run` substitutes the per-core-time emulator and its -icount when `nestbed setup` built it.'] : []),
-      `${images.payloadDisk} is not in the bundle: it is the newc archive of payload/, written when the bundle is run on the emulated stack.`,
+      `${images.payloadArchive} is not in the bundle: it is the newc archive of payload/, written when the bundle is run on the emulated stack.`,
       'Guest names never reach a guest: guests are indices in the launcher words (nb_g<i>, nb_r<i>).',
     ],
   };

@@ -1,8 +1,9 @@
 // The payload of a run: what the guest hypervisor (L1) runs, as files — the launcher
 // (guest/launch.sh), its helpers (guest/lib.sh), its configuration (`words`: the nb_* words
 // planStack generates for L1) and the os: custom guests' files (c<i>/...). Every run and every
-// deployment bundle carries the same files: `nestbed run` writes them as one newc archive onto a
-// read-only virtio-blk disk that L0 hands on to L1 (guest/init.sh unpacks it and runs launch.sh);
+// deployment bundle carries the same files: `nestbed run` writes them as one newc archive, given to
+// L0 as a fw_cfg file; L0 hands it to L1 as a read-only disk (guest/init.sh unpacks it and runs
+// launch.sh);
 // a bundle holds them under payload/ beside run-on-host.sh, the entry point on an arm64 KVM host.
 import { readFileSync } from 'node:fs';
 import type { CpioEntry } from '../image/cpio.js';
@@ -38,8 +39,8 @@ export const runPayload = (words: readonly string[], custom: readonly CpioEntry[
   }),
 ];
 
-/** Writes the payload disk (one newc archive; the cpio writer pads it to whole 512-byte sectors). */
-export const writePayloadDisk = (files: readonly PayloadFile[], outPath: string): { sha256: string; bytes: number } => {
+/** Writes the payload archive (one newc archive, padded to whole 512-byte sectors: L1 reads it as a disk). */
+export const writePayloadArchive = (files: readonly PayloadFile[], outPath: string): { sha256: string; bytes: number } => {
   const r = writeCpio(
     outPath,
     files.map((f): CpioEntry => ({ path: f.path, kind: 'file', data: f.data, mode: f.mode })),

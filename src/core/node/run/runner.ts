@@ -34,7 +34,7 @@ import { chooseEmulator, type EmulatorChoice } from './emulator.js';
 import { HostSampler } from './host-sampler.js';
 import { RunLifecycle } from './run-lifecycle.js';
 import { RunLogs } from './run-logs.js';
-import { PAYLOAD, runPayload, wordsFileText, writePayloadDisk, type PayloadFile } from './payload.js';
+import { PAYLOAD, runPayload, wordsFileText, writePayloadArchive, type PayloadFile } from './payload.js';
 import { checkBundleImages, type OpenedBundle } from '../bundle/run-bundle.js';
 import { LauncherLog } from './launcher-log.js';
 import { startWatchdog, timeoutMessage, workSeconds } from './watchdog.js';
@@ -140,11 +140,11 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
   const rtosRunMs = rtosRunMsOf(t, { deterministic, holdS: o.holdS ?? 2, orchestrated: orch, phaseS });
   const panicIdx = o.testHooks?.panicGuest !== undefined ? t.guests.findIndex((g) => g.name === o.testHooks?.panicGuest) : undefined;
 
-  // the run's payload (the launcher, its words, the os: custom guests' files, hashed as packed) on a
-  // disk image that lives as long as the run (planned before the run directory exists: bad input
+  // the run's payload (the launcher, its words, the os: custom guests' files, hashed as packed) in an
+  // archive that lives as long as the run (planned before the run directory exists: bad input
   // leaves nothing behind)
   const payloadTmp = await mkdtemp(join(tmpdir(), 'nestbed-payload-'));
-  const payloadDisk = join(payloadTmp, 'payload.cpio');
+  const payloadArchive = join(payloadTmp, 'payload.cpio');
   try {
     let custom: ReturnType<typeof customImageEntries>;
     try {
@@ -164,13 +164,13 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
       initrd: join(paths.images, l0a.file),
       qemu: emulator.path,
       ...(emulator.icount ? { icount: emulator.icount } : {}),
-      payloadDisk,
+      payloadArchive,
       cpuMask: cpuMaskFor(t.host.cpu, o.profile?.cpu.features),
       ...(o.testHooks?.leakUndeclared ? { channelHooks: { leakUndeclared: true } } : {}),
     });
 
     const payload = o.bundle ? checkedBundlePayload(o.bundle.payload, plan.launcherWords) : runPayload(plan.launcherWords, custom.entries);
-    writePayloadDisk(payload, payloadDisk);
+    writePayloadArchive(payload, payloadArchive);
     await mkdir(o.outDir, { recursive: true });
     return await runStack(o, { t, timing, deterministic, paths, emulator, manifest, rt, used, plan, phases, orch, phaseS, rtosRunMs, runDir: o.outDir, customImages });
   } finally {

@@ -16,7 +16,7 @@ import { writeCpio, type CpioEntry } from '../image/cpio.js';
 import { readElfDeps } from '../image/elf.js';
 import { runTool } from '../process/tool.js';
 import { buildRtosImage, rtosRecipe } from '../rtos/build.js';
-import { buildGuestTools, DISK_MODULES, extractModules, GUEST_VSOCK_MODULES, guestToolsRecipe, L1_VHOST_MODULES } from './guest-tools.js';
+import { buildGuestTools, L0_PAYLOAD_MODULES, L1_PAYLOAD_MODULES, extractModules, GUEST_VSOCK_MODULES, guestToolsRecipe, L1_VHOST_MODULES } from './guest-tools.js';
 import { aptGet, resolveClosure, type AptConfig } from './apt.js';
 import { sha256File, type Artifact, type DebEntry } from './manifest.js';
 import type { CachePaths } from './paths.js';
@@ -204,8 +204,8 @@ export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[
   const modEntries = async (abi: string, names: readonly string[]): Promise<CpioEntry[]> =>
     [...(await extractModules(root, abi, names, modsDir, signal))].map(([n, p]): CpioEntry => ({ path: `lib/nb/${abi}/${n}.ko`, kind: 'hostfile', source: p, mode: 0o644 }));
   const l2Mods = [...(await modEntries(`${KERNEL_ABI}-arm64`, GUEST_VSOCK_MODULES)), ...(await modEntries(`${KERNEL_ABI}-rt-arm64`, GUEST_VSOCK_MODULES))];
-  const l1Mods = await modEntries(`${KERNEL_ABI}-arm64`, [...L1_VHOST_MODULES, ...DISK_MODULES]);
-  const l0Mods = await modEntries(`${KERNEL_ABI}-arm64`, DISK_MODULES);
+  const l1Mods = await modEntries(`${KERNEL_ABI}-arm64`, [...L1_VHOST_MODULES, ...L1_PAYLOAD_MODULES]);
+  const l0Mods = await modEntries(`${KERNEL_ABI}-arm64`, L0_PAYLOAD_MODULES);
   const probeEntry: CpioEntry = { path: 'usr/bin/vsock-probe', kind: 'hostfile', source: tools['vsock-probe'], mode: 0o755 };
   const schedEntry: CpioEntry = { path: 'usr/bin/nb-sched', kind: 'hostfile', source: tools['nb-sched'], mode: 0o755 };
   log(`guest tools: vsock-probe, nb-sched + ${l2Mods.length} guest / ${l1Mods.length} L1 / ${l0Mods.length} L0 kernel modules`);

@@ -38,7 +38,9 @@ export const TOOL_CFLAGS = [
 export const GUEST_VSOCK_MODULES = ['vsock', 'vmw_vsock_virtio_transport_common', 'vmw_vsock_virtio_transport'] as const;
 export const L1_VHOST_MODULES = ['vsock', 'vmw_vsock_virtio_transport_common', 'vhost_iotlb', 'vhost', 'vhost_vsock'] as const;
 /** The disk that carries `os: custom` images from the host through L0 to L1 (src/core/node/custom-image.ts). */
-export const DISK_MODULES = ['virtio_blk'] as const;
+/** How the run's payload arrives (guest/init.sh): L0 reads it from fw_cfg, L1 from L0's virtio disk. */
+export const L0_PAYLOAD_MODULES = ['qemu_fw_cfg'] as const;
+export const L1_PAYLOAD_MODULES = ['virtio_blk'] as const;
 const MODULE_DIRS: Readonly<Record<string, string>> = {
   vsock: 'kernel/net/vmw_vsock',
   vmw_vsock_virtio_transport_common: 'kernel/net/vmw_vsock',
@@ -46,6 +48,7 @@ const MODULE_DIRS: Readonly<Record<string, string>> = {
   vhost_iotlb: 'kernel/drivers/vhost',
   vhost: 'kernel/drivers/vhost',
   vhost_vsock: 'kernel/drivers/vhost',
+  qemu_fw_cfg: 'kernel/drivers/firmware',
   virtio_blk: 'kernel/drivers/block',
 };
 
@@ -56,7 +59,7 @@ const TOOL_SOURCES = ['nb-rt.h', ...GUEST_TOOLS.map((t) => `${t}.c`)];
 export const guestToolsRecipe = async (): Promise<string> => {
   const h = createHash('sha256');
   for (const f of TOOL_SOURCES) h.update(f).update('\0').update(await readFile(shippedFile(`guest/tools/${f}`))).update('\0');
-  return h.update(JSON.stringify({ TOOL_CFLAGS, GUEST_VSOCK_MODULES, L1_VHOST_MODULES, DISK_MODULES })).digest('hex');
+  return h.update(JSON.stringify({ TOOL_CFLAGS, GUEST_VSOCK_MODULES, L1_VHOST_MODULES, L0_PAYLOAD_MODULES, L1_PAYLOAD_MODULES })).digest('hex');
 };
 
 /** Builds every guest tool into outDir; returns tool → path. */

@@ -83,7 +83,7 @@ describe('nestbed export: the layout', () => {
     expect(argv[argv.indexOf('-kernel') + 1]).toBe('images/Image');
     expect(argv[argv.indexOf('-initrd') + 1]).toBe('images/l0-rt.cpio');
     expect(argv.at(-1)).toBe(p.emulated.kernelCommandLine);
-    expect(argv).toContain('file=payload.cpio,if=none,id=pl,format=raw,readonly=on');
+    expect(argv).toContain('name=opt/nestbed/payload,file=payload.cpio');
     // the launcher's words are the payload's words file, exactly
     expect(p.launcher).toMatchObject({ script: 'payload/launch.sh', hostEntry: 'payload/run-on-host.sh' });
     expect(p.launcher.words).toContain('nb_n=3');
@@ -158,7 +158,7 @@ describe('nestbed export: os: custom guests', () => {
     expect(files.find((f) => f.path === 'payload/c0/kernel')?.sha256).toBe(sha(kernel));
     expect(text(files, 'payload/c0/initrd')).toBe('070701 not really a cpio');
     expect(text(files, 'payload/c0/cmdline')).toBe('console=ttyAMA0');
-    expect(json(files, 'launch/plan.json').emulated.argv).toContain('file=payload.cpio,if=none,id=pl,format=raw,readonly=on');
+    expect(json(files, 'launch/plan.json').emulated.argv).toContain('name=opt/nestbed/payload,file=payload.cpio');
     expect(listing(dir)).toEqual(['Image', 'b.tar.gz', 'custom.yaml', 'rootfs.cpio']);
   });
 });

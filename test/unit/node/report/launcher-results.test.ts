@@ -21,7 +21,7 @@ import { profiles, repoRoot, validateText } from '../../../helpers/validate.js';
 const topologyText = readFileSync(join(repoRoot, 'examples/two-linux.yaml'), 'utf8').replace('cpu: ampereone', 'cpu: max');
 const topology = validateText(topologyText).valid!;
 // the image paths of the emulated path (the replay does not read them)
-const images = { kernel: 'images/Image', initrd: 'images/l0.cpio', payloadDisk: 'payload.cpio' };
+const images = { kernel: 'images/Image', initrd: 'images/l0.cpio', payloadArchive: 'payload.cpio' };
 const plan = launchPlan(topology, undefined, images);
 
 /** The transcript's "1|" lines (its "[host s] " stamps dropped: a launcher prints none). */
