@@ -4,8 +4,10 @@
 //   console-l0.log, console-l1.log, console-<guest>.log   one per level and guest, host-timestamped
 //   command-line.json the exact host argv and kernel command line
 //   manifest.json     the artifact manifest (package versions, SHA-256) the run used
+//   launcher/         a bundle's run only: the launcher results directory (launcher-log.ts)
 // States: starting → booted (L1 up) → running (all guests ready) → stopping → exited | failed.
-// This file prepares a run (checks the image set, plans the stack) and wires the pieces that run it:
+// This file prepares a run (checks the image set, plans the stack, writes the payload L1 runs:
+// payload.ts) and wires the pieces that run it:
 //   run-logs.ts          console logs, events.jsonl, the console tails a failure quotes
 //   run-lifecycle.ts     the states, fail() (first failure wins), cancel
 //   console-router.ts    each emulator line → logs, events, collector, failures, stage notes
