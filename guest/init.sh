@@ -100,8 +100,6 @@ fi
 
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 SI=$(arg nb_si 3)
-# the features this level passes on to the level below (which reports its difference to them)
-F=$(feats | tr ' ' ,)
 
 # the run's payload (src/core/node/run/payload.ts): the launcher, its words and the os: custom
 # guests' files, one newc archive. The host gives it to L0 as the fw_cfg file opt/nestbed/payload:
@@ -151,7 +149,7 @@ if [ "$LV" = 0 ]; then
   ( $Q -M virt,virtualization=on,gic-version=3 -accel kvm -cpu host -smp "$1" -m "$2"M -overcommit mem-lock=on-fault -nodefaults -no-user-config \
       -display none -monitor none -net none -serial stdio -kernel /next/Image -initrd /next/l1.cpio $PDD \
       -pidfile /tmp/l1.pid -name l1,debug-threads=on \
-      -append "console=ttyAMA0 $BK $L1NZ nb_lv=1 nb_pf=$F" </dev/null 2>&1
+      -append "console=ttyAMA0 $BK $L1NZ nb_lv=1" </dev/null 2>&1
     echo "@{\"e\":\"vmexit\",\"rc\":$?}" ) | sed 's/^/1|/' &
   LP=$!
   ev vmstart
@@ -177,9 +175,9 @@ if [ "$LV" = 0 ]; then
   poweroff -f
 fi
 
-# L1: run the payload's launcher with its words, the guests' images in /next and L0's cpu features
-# (L1's own cpu report is its difference to them); the launcher is the one the bundle carries
-# (docs/bundles.md)
+# L1: run the payload's launcher with its words and the guests' images in /next; the launcher is the
+# one the bundle carries (docs/bundles.md). It reports L1's full cpu feature list, not a difference
+# to L0's: its log must stand alone as a launcher results directory (the host computes the difference)
 if [ -z "$PD" ]; then ev payload "\"ok\":0"; poweroff -f; fi
-NB_ARGS="nb_pf=$(arg nb_pf)" NB_IMG=/next sh $PD/launch.sh $PD
+NB_IMG=/next sh $PD/launch.sh $PD
 poweroff -f

@@ -9,11 +9,10 @@
 #   NB_IMG   guest images: Image, Image-rt, l2.cpio, rtos.Image (default /next, L1's image set)
 #   NB_QEMU  the VMM (default /usr/bin/qemu-system-aarch64)
 #   NB_WORK  scratch directory for pid files and markers (default /tmp)
-#   NB_ARGS  extra words from the level above (L1: nb_pf, its parent's cpu features)
 # Output: the agent protocol of guest/lib.sh on stdout; each guest's console lines prefixed with
 # its route "2.<i>|" (the launcher adds the route, so a guest cannot speak for another guest).
 D=${1:-$(dirname "$0")}
-CMD="$(cat "$D/words") $NB_ARGS"
+CMD=$(cat "$D/words")
 LV=1
 IMG=${NB_IMG:-/next}
 T=${NB_WORK:-/tmp}

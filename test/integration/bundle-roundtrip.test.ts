@@ -55,6 +55,10 @@ describe.sequential('bundle round trip (real nested stack)', () => {
     // every check the emulated run is judged by is judged on the launcher's log too
     expect(judged.checks.map((c) => `${c.id}:${c.guest ?? ''}`).sort()).toEqual(direct.checks.map((c) => `${c.id}:${c.guest ?? ''}`).sort());
     for (const c of judged.checks) expect(['pass', 'fail', 'warn', 'inconclusive', 'skipped']).toContain(c.verdict);
+    // the launcher's log stands alone: L1 reports its full cpu feature list, so ISA parity is judged too
+    const verdicts = (r: typeof judged, id: string): string[] => r.checks.filter((c) => c.id === id).map((c) => `${c.guest}:${c.verdict}`);
+    expect(verdicts(judged, 'parity.isa')).toEqual(verdicts(direct, 'parity.isa'));
+    expect(verdicts(judged, 'parity.isa').some((v) => v.endsWith(':skipped'))).toBe(false);
     const boot = judged.checks.filter((c) => c.id === 'boot');
     expect(boot.length).toBe(3);
     expect(boot.every((c) => c.verdict !== 'skipped')).toBe(true);

@@ -173,3 +173,17 @@ describe('dating a guest VM start when L1\'s console lags', () => {
     expect(det.guests.map((g) => g.boot.vmStartMs)).toEqual([17_990, 47_418]);
   });
 });
+
+describe("L1's cpu features", () => {
+  it("takes the launcher's full list and computes its difference to L0's (the old difference form still reads)", () => {
+    const c = new RunCollector(topo, false);
+    c.feed(demuxLine('@{"e":"cpu","u":1,"f":"fp asimd paca pacg sve"}'), 1000);
+    c.feed(demuxLine('1|@{"e":"cpu","u":2,"f":"fp asimd sve bti"}'), 2000);
+    expect(c.l1.cpuFeatures).toEqual(['fp', 'asimd', 'sve', 'bti']);
+    expect(c.l1.cpuFeaturesDiff).toEqual({ removed: ['paca', 'pacg'], added: ['bti'] });
+    const old = new RunCollector(topo, false);
+    old.feed(demuxLine('@{"e":"cpu","u":1,"f":"fp asimd paca pacg"}'), 1000);
+    old.feed(demuxLine('1|@{"e":"cpu","u":2,"d":"-paca -pacg"}'), 2000);
+    expect(old.l1.cpuFeatures).toEqual(['fp', 'asimd']);
+  });
+});

@@ -178,7 +178,16 @@ export class RunCollector {
         lv.kvmDevice = ev.ok === 1;
         break;
       case 'cpu':
-        if (ev.f !== undefined) lv.cpuFeatures = words(ev.f);
+        if (ev.f !== undefined) {
+          lv.cpuFeatures = words(ev.f);
+          // L1's launcher reports its full list (its log must stand alone: a launcher results
+          // directory has no L0); its difference to L0's list is computed here
+          if (L === 1 && this.l0.cpuFeatures.length > 0) {
+            const l0 = new Set(this.l0.cpuFeatures);
+            const l1 = new Set(lv.cpuFeatures);
+            lv.cpuFeaturesDiff = { removed: this.l0.cpuFeatures.filter((f) => !l1.has(f)), added: lv.cpuFeatures.filter((f) => !l0.has(f)) };
+          }
+        }
         if (ev.d !== undefined) {
           lv.cpuFeaturesDiff = diff(ev.d);
           const parent = L === 1 ? this.l0.cpuFeatures : [];
