@@ -1,6 +1,7 @@
 // `nestbed run bundle.tar.gz` before the emulator starts: a bundle that does not verify, a check of a
 // bundle, a bundle made with other images, a changed launcher word — each refused with the reason,
 // no run directory, no emulator. (The run itself: test/integration/bundle-roundtrip.test.ts.)
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,5 +51,17 @@ describe('nestbed run <bundle>: refused before anything runs', () => {
     expect(r.stderr).toMatch(/the bundle's Image \(sha256 [0-9a-f]{12}…\) is not this machine's \([0-9a-f]{12}…\)/);
     expect(r.code).toBe(3);
     expect(existsSync(runDir)).toBe(false);
+  });
+});
+
+describe('payload/run-on-host.sh: the entry point on an arm64 KVM host', () => {
+  it('refuses a host that cannot run the guests (here: not arm64, or no /dev/kvm) with exit 2 and writes nothing', () => {
+    const dir = tempDir();
+    execFileSync('tar', ['-xzf', bundle, '-C', dir]);
+    const results = join(dir, 'results');
+    const r = spawnSync('sh', [join(dir, 'payload', 'run-on-host.sh'), results], { encoding: 'utf8' });
+    expect(r.stderr).toMatch(/^run-on-host: (this host is \S+; the guests need an arm64 host|no \/dev\/kvm on this host)$/m);
+    expect(r.status).toBe(2);
+    expect(existsSync(results)).toBe(false);
   });
 });
