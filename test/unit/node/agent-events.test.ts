@@ -8,7 +8,7 @@ import { AGENT_EVENT_NAMES, agentEventFields, parseAgentEvent, type AgentEventNa
 import { MALFORMED_EVENT_WARNINGS, RunCollector } from '../../../src/core/node/run/collector.js';
 import { ConsoleRouter } from '../../../src/core/node/run/console-router.js';
 import { demuxLine } from '../../../src/core/node/run/demux.js';
-import { asValidForTest } from '../../helpers/topology.js';
+import { TWO_GUEST_FIXTURE } from '../../helpers/topology.js';
 
 const repo = new URL('../../../', import.meta.url);
 
@@ -141,17 +141,7 @@ describe('agent event schemas', () => {
   });
 });
 
-const topo = asValidForTest({
-  apiVersion: 'nestbed/v1',
-  kind: 'Topology',
-  name: 'fx',
-  host: { cpu: 'max', cores: 2, memoryMiB: 2048 },
-  hypervisor: { kind: 'kvm', vcpus: 2, memoryMiB: 1024 },
-  guests: [
-    { name: 'g-zero', role: 'other', asil: 'QM', os: 'linux', vcpus: 1, pin: [0], memoryMiB: 256 },
-    { name: 'g-one', role: 'other', asil: 'QM', os: 'linux', vcpus: 1, pin: [1], memoryMiB: 256 },
-  ],
-});
+const topo = TWO_GUEST_FIXTURE;
 
 describe('malformed agent events in a run', () => {
   it('each is one warning naming the source, the event and the field, and is otherwise ignored', () => {

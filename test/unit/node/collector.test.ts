@@ -2,21 +2,11 @@
 // through the demultiplexer and the collector.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { asValidForTest } from '../../helpers/topology.js';
+import { asValidForTest, TWO_GUEST_FIXTURE } from '../../helpers/topology.js';
 import { RunCollector } from '../../../src/core/node/run/collector.js';
 import { demuxLine, failureMarker, LineSplitter } from '../../../src/core/node/run/demux.js';
 
-const topo = asValidForTest({
-  apiVersion: 'nestbed/v1',
-  kind: 'Topology',
-  name: 'fx',
-  host: { cpu: 'max', cores: 2, memoryMiB: 2048 },
-  hypervisor: { kind: 'kvm', vcpus: 2, memoryMiB: 1024 },
-  guests: [
-    { name: 'g-zero', role: 'other', asil: 'QM', os: 'linux', vcpus: 1, pin: [0], memoryMiB: 256 },
-    { name: 'g-one', role: 'other', asil: 'QM', os: 'linux', vcpus: 1, pin: [1], memoryMiB: 256 },
-  ],
-});
+const topo = TWO_GUEST_FIXTURE;
 
 describe('console demultiplexer', () => {
   it('routes by the prefixes the parent levels add', () => {
