@@ -1,6 +1,10 @@
 // `npm run bench:run`: wall time per stage and to all-guests-ready, median of N runs (default 3),
-// for the two-Linux-guest baseline and the realistic example. One stack at a time.
-// Env: BENCH_RUNS (default 3), BENCH_TOPOLOGIES (comma-separated paths), NESTBED_CACHE_DIR.
+// for the two-Linux-guest baseline and the realistic example. One stack at a time. Per topology,
+// measured in the same session: N warm runs (restoring the warm stack's snapshot; a run that had to
+// make it first is shown and left out of the median), and as the baseline N cold runs (--cold: L0
+// and L1 boot in the run), and the ratio of the medians.
+// Env: BENCH_RUNS (default 3), BENCH_COLD_RUNS (default BENCH_RUNS), BENCH_TOPOLOGIES
+// (comma-separated path:target), NESTBED_CACHE_DIR.
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +17,7 @@ import { runSetup } from '../src/core/node/setup/setup.js';
 import { median } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? RUNS);
 const TOPOLOGIES = (process.env.BENCH_TOPOLOGIES ?? 'examples/two-linux.yaml:15,examples/zonal-controller.yaml:30').split(',');
 const f = (ms: number | undefined): string => (ms === undefined || Number.isNaN(ms) ? '     –' : (ms / 1000).toFixed(1).padStart(6));
 
@@ -27,14 +32,31 @@ for (const spec of TOPOLOGIES) {
   const text = await readFile(resolve(file), 'utf8');
   const v = validateTopology(text, { profiles });
   if (!v.valid) throw new Error(`${file} is not valid: ${v.diagnostics.map((d) => d.message).join('; ')}`);
-  const all: RunResults[] = [];
-  console.log(`\n${file} (${v.valid.guests.length} guests, timing ${v.valid.host.timing}, target all-ready ≤ ${target} s)`);
-  for (let i = 0; i < RUNS; i++) {
-    const { results } = await runTopology({ topology: v.valid, outDir: join(tmpdir(), `nestbed-bench-${v.valid.name}-${Date.now()}`), cacheRoot: cache, holdS: 0 });
-    all.push(results);
+  console.log(`\n${file} (${v.valid.guests.length} guests, timing ${v.valid.host.timing}, target all-ready ≤ ${target} s from a warm stack)`);
+  const once = async (i: number, warm: boolean): Promise<RunResults> => {
+    const { results } = await runTopology({ topology: v.valid!, outDir: join(tmpdir(), `nestbed-bench-${v.valid!.name}-${Date.now()}`), cacheRoot: cache, holdS: 0, warm });
     const g = results.guests.map((x) => `${x.name} ${f(x.boot.readyMs)}`).join('  ');
-    console.log(`  run ${i + 1}: ${results.status}  L0 init ${f(results.l0.initMs)}  L1 init ${f(results.l1.initMs)}  ${g}  all-ready ${f(results.allReadyMs)}  total ${f(results.wallMs)}  host RSS ${Math.round(results.host.qemuRssMaxKiB / 1024)} MiB  load ${results.host.loadAvgAtStart[0]}${results.failure ? `  (${results.failure.message})` : ''}`);
+    const w = results.host.warmStack;
+    const ws = w?.snapshot === 'off' ? 'cold' : `${w?.snapshot ?? '?'}${w?.restoreMs !== undefined ? ` (restore ${f(w.restoreMs)} s${w.saveMs !== undefined && w.snapshot === 'made' ? `, boot ${f(w.bootMs)} s, save ${f(w.saveMs)} s` : ''})` : ''}`;
+    console.log(`  ${warm ? 'warm' : 'cold'} run ${i + 1}: ${results.status}  ${ws}  L0 init ${f(results.l0.initMs)}  L1 init ${f(results.l1.initMs)}  ${g}  all-ready ${f(results.allReadyMs)}  total ${f(results.wallMs)}  host RSS ${Math.round(results.host.qemuRssMaxKiB / 1024)} MiB  load ${results.host.loadAvgAtStart[0]}${results.failure ? `  (${results.failure.message})` : ''}`);
+    return results;
+  };
+  const cold: RunResults[] = [];
+  for (let i = 0; i < COLD_RUNS; i++) cold.push(await once(i, false));
+  const warmRuns: RunResults[] = [];
+  let made = 0;
+  for (let i = 0; i < RUNS; i++) {
+    const r = await once(i, true);
+    if (r.host.warmStack?.snapshot === 'made' && made++ === 0) {
+      console.log('    (this run made the snapshot: shown, not in the warm median; one more run)');
+      i -= 1;
+      continue;
+    }
+    warmRuns.push(r);
   }
+  const coldOk = cold.filter((r) => r.status === 'ok');
+  const coldReady = coldOk.length ? median(coldOk.map((r) => r.allReadyMs).filter((x): x is number => x !== undefined)) : NaN;
+  const all = warmRuns;
   const ok = all.filter((r) => r.status === 'ok');
   const med = (pick: (r: RunResults) => number | undefined): number => median(ok.map(pick).filter((x): x is number => x !== undefined));
   console.log(`  median of ${ok.length} ok runs (host wall s):`);
@@ -45,7 +67,7 @@ for (const spec of TOPOLOGIES) {
     );
   }
   const allReady = med((r) => r.allReadyMs);
-  console.log(`    ALL READY ${f(allReady)} s (target ${target} s: ${allReady / 1000 <= Number(target) ? 'met' : 'NOT met'})   total ${f(med((r) => r.wallMs))}   host QEMU RSS ${Math.round(med((r) => r.host.qemuRssMaxKiB) / 1024)} MiB   L1 VMM RSS in L0 ${Math.round(med((r) => r.l0.vmmRssMaxKiB[0]) / 1024)} MiB`);
+  console.log(`    ALL READY ${f(allReady)} s warm (target ${target} s: ${allReady / 1000 <= Number(target) ? 'met' : 'NOT met'}) vs ${f(coldReady)} s cold (median of ${coldOk.length}): ratio ${(allReady / coldReady).toFixed(2)}   restore ${f(med((r) => r.host.warmStack?.restoreMs))} s   total ${f(med((r) => r.wallMs))}   host QEMU RSS ${Math.round(med((r) => r.host.qemuRssMaxKiB) / 1024)} MiB   L1 VMM RSS in L0 ${Math.round(med((r) => r.l0.vmmRssMaxKiB[0]) / 1024)} MiB`);
   for (const [i, g] of v.valid.guests.entries()) {
     if (g.os !== 'rtos') continue;
     const rows = ok.map((r) => r.guests[i]?.rtos).filter((x) => x !== undefined);

@@ -104,22 +104,58 @@ SI=$(arg nb_si 3)
 # the run's payload (src/core/node/run/payload.ts): the launcher, its words and the os: custom
 # guests' files, one newc archive. The host gives it to L0 as the fw_cfg file opt/nestbed/payload:
 # read by L0's vCPU itself, the same instructions in every run (a host virtio disk's reads complete on
-# the host's I/O threads, and deterministic runs then differed). L0 copies it into its tmpfs and hands
-# it to L1 as a read-only virtio disk: L0's own I/O, as deterministic as the rest of L0 (fw_cfg at L1
-# would cost a nested trap per byte: 90 s measured). L1 unpacks it into /b and runs its launcher;
-# nothing in it reaches a shell as a word
-PDD=; PD=
+# the host's I/O threads, and deterministic runs then differed). L0 copies it into a disk of its
+# tmpfs that L1 has had from its start, read-only: L0's own I/O, as deterministic as the rest of L0
+# (fw_cfg at L1 would cost a nested trap per byte: 90 s measured). L1 unpacks it into /b and runs
+# its launcher; nothing in it reaches a shell as a word.
+# Warm stack (src/core/node/run/warm-stack.ts): both levels boot, then *wait* for the payload. The
+# host snapshots the stack while they wait (its fw_cfg file is then a placeholder, not an archive),
+# and every run resumes from such a snapshot in an emulator whose fw_cfg file is the run's payload.
+# Nothing polls while the stack waits (a snapshot of a polling stack would spend the restored run's
+# first instructions on the poll): L0 waits for the virt machine's power button (gpio-keys), which
+# the host presses (QMP system_powerdown) on the restored stack before it lets it run, so L0 sees it
+# at the same instruction in every run. L0 then loads the fw_cfg driver (it reads the directory of
+# the emulator it now runs in), copies the archive behind the first 4 KiB of L1's disk, writes the
+# header "NBPL1 <bytes>" there and says "go" on L1's console (its VMM's stdin), which L1 reads.
+# A run without snapshot (--cold) finds the archive at once and writes the disk before L1 starts.
+PDISK=/tmp/payload.img
+FD=/sys/firmware/qemu_fw_cfg/by_name/opt/nestbed/payload
+# the archive from fw_cfg onto L1's disk (0: there was one)
+fwcopy() {
+  K=/lib/nb/$(uname -r); insmod $K/qemu_fw_cfg.ko 2>/dev/null; s=0; [ -r $FD/size ] && read s <$FD/size
+  if [ "${s:-0}" -gt 512 ] && dd if=$FD/raw of=$PDISK bs=4096 seek=1 conv=notrunc 2>/dev/null \
+    && [ "$(dd if=$PDISK bs=4096 skip=1 count=1 2>/dev/null | head -c 6)" = 070701 ]; then
+    printf 'NBPL1 %d\n' "$s" | dd of=$PDISK conv=notrunc 2>/dev/null; ev cdisk "\"ok\":1,\"n\":$s"; return 0
+  fi
+  rmmod qemu_fw_cfg 2>/dev/null; return 1
+}
 if [ "$LV" = 0 ]; then
-  insmod /lib/nb/$(uname -r)/qemu_fw_cfg.ko 2>/dev/null
-  FW=/sys/firmware/qemu_fw_cfg/by_name/opt/nestbed/payload/raw
-  n=0; while ! [ -r $FW ] && [ $n -lt 40 ]; do usleep 50000; n=$((n + 1)); done
-  cat $FW >/tmp/payload.cpio 2>/dev/null && PDD="-drive file=/tmp/payload.cpio,if=none,id=pl,format=raw,readonly=on -device virtio-blk-pci,drive=pl"
-  ev cdisk "\"ok\":$([ -n "$PDD" ] && echo 1 || echo 0)"
+  dd if=/dev/zero of=$PDISK bs=1048576 seek=1024 count=0 2>/dev/null
+  mkfifo /tmp/l1in
+  PDD="-drive file=$PDISK,if=none,id=pl,format=raw,readonly=on -device virtio-blk-pci,drive=pl"
+  if fwcopy; then PWAIT=; else PWAIT=1; insmod /lib/nb/$(uname -r)/evdev.ko 2>/dev/null; insmod /lib/nb/$(uname -r)/gpio_keys.ko 2>/dev/null; fi
+  getpayload() {
+    [ -n "$PWAIT" ] || return 0
+    EVD=; for e in /sys/class/input/event*; do grep -q gpio "$e/device/name" 2>/dev/null && EVD=/dev/input/${e##*/}; done
+    ev pwait
+    if [ -n "$EVD" ]; then dd if=$EVD of=/dev/null bs=24 count=1 2>/dev/null; fi
+    fwcopy || ev cdisk "\"ok\":0"
+    # L1 waits on its console (its VMM's stdin) for this word
+    echo go >/tmp/l1in
+  }
 else
   insmod /lib/nb/$(uname -r)/virtio_blk.ko 2>/dev/null
   n=0; while ! [ -b /dev/vda ] && [ $n -lt 100 ]; do usleep 50000; n=$((n + 1)); done
-  ev cdisk "\"ok\":$([ -b /dev/vda ] && echo 1 || echo 0)"
-  [ -b /dev/vda ] && PD=/b && mkdir -p $PD && (cd $PD && cpio -i -d 2>/dev/null </dev/vda) && ev cunpack "\"n\":$(ls $PD | wc -l)"
+  if [ -b /dev/vda ]; then
+    hdr() { blockdev --flushbufs /dev/vda 2>/dev/null || echo 1 >/proc/sys/vm/drop_caches; set -- $(head -c 32 /dev/vda | tr -cd 'A-Z0-9 \n' | head -n 1); [ "$1" = NBPL1 ] && [ "${2:-0}" -gt 0 ] && PN=$2; }
+    # a warm stack's L1 waits on its console for L0's "go"
+    PN=; if ! hdr; then stty -echo 2>/dev/null; ev pwait; while :; do w=; read -r w || sleep 1; [ "$w" = go ] && hdr && break; done; fi
+    set -- x "$PN"
+    ev cdisk "\"ok\":1,\"n\":$2"
+    PD=/b && mkdir -p $PD && (cd $PD && dd if=/dev/vda bs=4096 skip=1 count=$((($2 + 4095) / 4096)) 2>/dev/null | cpio -i -d 2>/dev/null) && ev cunpack "\"n\":$(ls $PD | wc -l)"
+  else
+    ev cdisk "\"ok\":0"
+  fi
 fi
 
 if [ "$LV" = 0 ]; then
@@ -149,8 +185,10 @@ if [ "$LV" = 0 ]; then
   ( $Q -M virt,virtualization=on,gic-version=3 -accel kvm -cpu host -smp "$1" -m "$2"M -overcommit mem-lock=on-fault -nodefaults -no-user-config \
       -display none -monitor none -net none -serial stdio -kernel /next/Image -initrd /next/l1.cpio $PDD \
       -pidfile /tmp/l1.pid -name l1,debug-threads=on \
-      -append "console=ttyAMA0 $BK $L1NZ nb_lv=1" </dev/null 2>&1
-    echo "@{\"e\":\"vmexit\",\"rc\":$?}" ) | sed 's/^/1|/' &
+      -append "console=ttyAMA0 $BK $L1NZ nb_lv=1" <>/tmp/l1in 2>&1
+    echo "@{\"e\":\"vmexit\",\"rc\":$?}" ) | while IFS= read -r l; do echo "1|$l"; done &
+  # (the relay is a read loop, not sed: busybox sed reads one line ahead, so L1's last line waited
+  # for the next -- measured: L1's "pwait" held back until L1 wrote again, 12 s or for good)
   LP=$!
   ev vmstart
   # pin L1's vCPU k thread to L0 CPU k when L0 has a CPU for each: the guest hypervisor's CPUs (and
@@ -169,6 +207,7 @@ if [ "$LV" = 0 ]; then
   evidence
   ( while sleep "$SI"; do ev s "\"k\":{$(kvmstat)},\"r\":[$(rss "$(pidof_ l1)")]"; done ) &
   SMP=$!
+  getpayload
   wait $LP
   kill $SMP 2>/dev/null
   ev done

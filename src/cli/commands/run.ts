@@ -18,6 +18,7 @@ export const runCommand: CommandSpec = {
     timeout: { type: 'string', description: 'Hard bound for the whole run, seconds (default 600).', valueName: 's' },
     format: { type: 'string', choices: ['text', 'json'], description: 'stdout: the run directory (text) or results.json (json).', valueName: 'fmt' },
     isolation: { type: 'boolean', description: `Isolation probes once every guest is ready: channel probes, then the QM guests idle and under their declared stress, each window long enough for ${JOBS_PER_WINDOW} safety jobs (${MIN_PHASE_S}–${MAX_PHASE_S} s) (the safety guest's latency in both, results.json isolation.interference).` },
+    cold: { type: 'boolean', description: 'Boot L0 and L1 for this run instead of restoring the warm stack (a snapshot of them booted, made by the first run of the same stack shape and kept in the cache); makes no snapshot.' },
     'inject-panic': { type: 'string', description: 'Test hook: panic this Linux guest mid-run (after every guest is ready and the phases); the run goes on and records what the others did (results.json isolation.fault).', valueName: 'guest' },
   },
   run: async ({ positionals, options }, io) => {
@@ -32,6 +33,7 @@ export const runCommand: CommandSpec = {
         ...(options.out !== undefined ? { outDir: options.out as string } : {}),
         ...(options.timing ? { timing: options.timing as 'fast' | 'deterministic' } : {}),
         ...(options.isolation === true ? { isolation: true } : {}),
+        ...(options.cold === true ? { warm: false } : {}),
         ...(typeof options['inject-panic'] === 'string' ? { injectPanic: options['inject-panic'] } : {}),
       },
       { quiet, verbose: options.verbose === true },

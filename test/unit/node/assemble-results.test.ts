@@ -28,7 +28,7 @@ const t = asValidForTest({
 });
 
 const HOST = { qemuRssMaxKiB: 700_000, loadAvgAtStart: [0.5, 0.4, 0.3], loadAvgAtEnd: [1.5, 0.9, 0.4], hostCpus: 2 };
-const EMULATOR = { path: '/usr/bin/qemu-system-aarch64', version: '9.2.0', perCore: false } as const;
+const EMULATOR = { path: '/usr/bin/qemu-system-aarch64', version: '9.2.0', perCore: false, snapshots: true } as const;
 
 /** A run whose L0 and L1 reached init and alpha its ready marker. */
 const collected = (): RunCollector => {

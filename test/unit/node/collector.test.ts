@@ -115,6 +115,20 @@ describe('lossy console lines', () => {
   });
 });
 
+describe('warm stack: the payload wait', () => {
+  it('notes stack-waiting once both L0 and L1 wait for the payload, in either order', () => {
+    const c = new RunCollector(topo, false);
+    c.feed(demuxLine('1|@{"e":"pwait","u":8.2}'), 30_000);
+    expect(c.payloadWait).toEqual({ l0: false, l1: true });
+    expect(c.drainNotes()).toEqual([]);
+    c.feed(demuxLine('@{"e":"pwait","u":14.5}'), 30_100);
+    expect(c.payloadWait).toEqual({ l0: true, l1: true });
+    expect(c.drainNotes().map((n) => n.stage)).toEqual(['stack-waiting']);
+    c.feed(demuxLine('@{"e":"cdisk","u":15.1,"ok":1,"n":20480}'), 33_000);
+    expect(c.warnings).toEqual([]);
+  });
+});
+
 describe('collector with an os: custom guest', () => {
   const t = asValidForTest({
     ...topo,

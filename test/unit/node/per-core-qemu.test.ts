@@ -60,7 +60,7 @@ describe('the source package of the emulator in use', () => {
       "
     `);
   });
-  it('the cache key follows the emulator version (and the shipped patch)', async () => {
+  it('the cache key follows the emulator version (and the shipped patches)', async () => {
     const a = await perCoreKey({ path: '/usr/bin/q', version: '10.0.2 (Debian 1:10.0.2+ds-2)', major: 10 });
     const b = await perCoreKey({ path: '/usr/bin/q', version: '10.0.3 (Debian 1:10.0.3+ds-1)', major: 10 });
     expect(a).toMatch(/^[0-9a-f]{16}$/);
@@ -73,8 +73,11 @@ describe("a run's emulator", () => {
   const manifestWith = (perCoreQemu?: Manifest['perCoreQemu']): Manifest =>
     ({ manifestVersion: 1, recipe: 'r', builtAt: '', buildMs: 0, kernelAbi: 'k', hostQemu: stock, debs: [], artifacts: {}, ...(perCoreQemu ? { perCoreQemu } : {}) }) as Manifest;
 
-  it('fast timing: always the stock emulator, no icount', async () => {
-    expect(await chooseEmulator('fast', stock, manifestWith(), '/nowhere')).toEqual({ path: stock.path, version: stock.version, perCore: false });
+  it('fast timing without the build: the stock emulator, no icount, and no warm stack (it cannot restore snapshots)', async () => {
+    const c = await chooseEmulator('fast', stock, manifestWith(), '/nowhere');
+    expect(c).toMatchObject({ path: stock.path, version: stock.version, perCore: false });
+    expect(c.icount).toBeUndefined();
+    expect(c.snapshots).toMatch(/^the stock emulator cannot restore a snapshot of the stack \(the per-core-time emulator has not been built\)/);
   });
   it('deterministic timing: the verified per-core build with quantum 10 000', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'nb-emu-'));
@@ -88,12 +91,16 @@ describe("a run's emulator", () => {
       perCore: true,
       quantum: 10_000,
       icount: 'shift=0,sleep=off,quantum=10000',
+      snapshots: true,
     });
+    // fast timing runs the same build without icount (it restores the warm stack's snapshots)
+    expect(await chooseEmulator('fast', stock, manifestWith(rec), dir)).toEqual({ path: join(dir, 'k1', 'qemu-system-aarch64'), version: 'QEMU emulator version 10.0.2 + nestbed patches', perCore: false, snapshots: true });
     // a changed byte: the stock emulator, with the reason
     await writeFile(join(dir, 'k1', 'qemu-system-aarch64'), 'binarY');
     const c = await chooseEmulator('deterministic', stock, manifestWith(rec), dir);
     expect(c).toMatchObject({ path: stock.path, perCore: false, icount: 'shift=0,sleep=off' });
     expect(c.warning).toContain('k1/qemu-system-aarch64 is missing or does not match its SHA-256');
+    expect(c.snapshots).toContain('k1/qemu-system-aarch64 is missing or does not match its SHA-256');
   });
   it('deterministic timing without the build: the stock emulator and a warning that says why and what to do', async () => {
     const none = await chooseEmulator('deterministic', stock, manifestWith(), '/nowhere');

@@ -73,8 +73,12 @@ export const l1pinEventSchema = z.strictObject({ e: z.literal('l1pin'), u, m: pe
 /** A periodic sample: KVM exit counters under short keys (collector.ts KVM_KEYS) and the RSS of the
  * VMMs below (L0: L1's; L1: each guest's, by index; 0 = gone). */
 export const sampleEventSchema = z.strictObject({ e: z.literal('s'), u, k: z.record(z.string(), count), r: z.array(count) });
-/** os: custom guests: L0 and L1 found the read-only disk with the user's files. */
-export const cdiskEventSchema = z.strictObject({ e: z.literal('cdisk'), u, ok: flag });
+/** The run's payload arrived: at L0 from its fw_cfg file (n: bytes, copied onto L1's disk), at L1 on
+ * that disk (ok 0: L1 has no disk, the run stops). */
+export const cdiskEventSchema = z.strictObject({ e: z.literal('cdisk'), u, ok: flag, n: count.optional() });
+/** L0 and L1 are booted and wait for the run's payload: the moment a warm stack is snapshotted
+ * (src/core/node/run/warm-stack.ts). */
+export const pwaitEventSchema = z.strictObject({ e: z.literal('pwait'), u });
 
 // ── L1 (the guest hypervisor, or the launcher that runs its part) ──────────────────────────────
 
@@ -191,6 +195,7 @@ export const agentEventSchema = z.discriminatedUnion('e', [
   l1pinEventSchema,
   sampleEventSchema,
   cdiskEventSchema,
+  pwaitEventSchema,
   payloadEventSchema,
   launchEventSchema,
   partEventSchema,

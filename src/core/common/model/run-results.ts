@@ -385,6 +385,22 @@ export const runResultsSchema = z.strictObject({
     loadAvgAtStart: z.array(z.number()),
     loadAvgAtEnd: z.array(z.number()),
     hostCpus: z.number().int(),
+    /** The warm stack (src/core/node/run/warm-stack.ts): 'restored' from a snapshot of the booted L0
+     * + L1, 'made' by this run (it booted them, saved and restored the snapshot), 'off' (--cold: booted
+     * with the payload). bootMs and saveMs are the host times of the boot that made the snapshot
+     * (L0's and L1's boot figures in this file are that boot's, replayed); restoreMs is this run's
+     * host time to load the snapshot; rebuilt: why a snapshot of the key was discarded. */
+    warmStack: z
+      .strictObject({
+        snapshot: z.enum(['restored', 'made', 'off']),
+        key: z.string().optional(),
+        bootMs: ms.optional(),
+        saveMs: ms.optional(),
+        restoreMs: ms.optional(),
+        bytes: z.number().int().nonnegative().optional(),
+        rebuilt: z.string().optional(),
+      })
+      .optional(),
   }),
   l0: levelResultSchema,
   l1: levelResultSchema,

@@ -350,7 +350,7 @@ export const replayLauncherResults = async (dir: string, o: ReplayOptions): Prom
     topologyText,
     timing,
     // no host emulator: its figures are empty
-    emulator: { path: '', version: '', perCore: false },
+    emulator: { path: '', version: '', perCore: false, snapshots: 'no host emulator' },
     plan: { cpuArg: '', cpuMask: { switches: [], hides: [] }, channels: plan.channels },
     phases: undefined,
     artifacts,

@@ -63,6 +63,8 @@ export interface ResultsInput {
   readonly host: HostFigures;
   /** A launcher's results replayed: where it ran (results.json `launcher`). */
   readonly launcher?: LauncherRecord | undefined;
+  /** The warm stack's use (results.json host.warmStack). */
+  readonly warmStack?: RunResults['host']['warmStack'];
 }
 
 export const assembleResults = (i: ResultsInput): RunResults => {
@@ -97,6 +99,7 @@ export const assembleResults = (i: ResultsInput): RunResults => {
       loadAvgAtStart: i.host.loadAvgAtStart,
       loadAvgAtEnd: i.host.loadAvgAtEnd,
       hostCpus: i.host.hostCpus,
+      ...(i.warmStack ? { warmStack: i.warmStack } : {}),
     },
     // L0 is the host emulator, started at 0 — unless a launcher ran without one
     l0: i.launcher ? r.l0 : { ...r.l0, vmStartMs: 0 },

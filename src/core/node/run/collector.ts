@@ -80,6 +80,9 @@ export class RunCollector {
   allReadyMs: number | undefined;
   l0Done = false;
   l1Done = false;
+  /** L0 and L1 booted and wait for the run's payload (the 'pwait' events; the warm stack's
+   * snapshot moment). */
+  readonly payloadWait = { l0: false, l1: false };
   private readonly notes: StageNote[] = [];
   private readonly initUptime = new Map<number, number>();
   /** L1's uptime at its init line (anchors L1-clock datings in fast timing). */
@@ -234,6 +237,10 @@ export class RunCollector {
           this.iso.l1VsockModules = ev.m;
           this.iso.l1VhostDevice = ev.dev === 1;
         }
+        break;
+      case 'pwait':
+        this.payloadWait[L === 0 ? 'l0' : 'l1'] = true;
+        if (this.payloadWait.l0 && this.payloadWait.l1) this.note({ stage: 'stack-waiting', level: L, uptimeS: ev.u, message: 'L0 and L1 booted, waiting for the run\'s payload' });
         break;
       case 'done':
         if (L === 0) this.l0Done = true;
@@ -418,6 +425,7 @@ export class RunCollector {
       case 'l1pin':
       case 's':
       case 'cdisk':
+      case 'pwait':
       case 'payload':
       case 'launch':
       case 'part':

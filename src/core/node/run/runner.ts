@@ -23,7 +23,7 @@ import type { RunEvent } from '../../common/model/run-events.js';
 import type { RunResults } from '../../common/model/run-results.js';
 import { AGENT_OS, type ValidTopology } from '../../common/model/topology.js';
 import { customImageEntries, type CustomImageRecord } from '../custom-image.js';
-import { SupervisedProcess } from '../process/supervised.js';
+import type { ProcessExit } from '../process/supervised.js';
 import { findHostQemu, installHint } from '../setup/host-qemu.js';
 import { readManifest, sha256File, type Manifest } from '../setup/manifest.js';
 import { cachePaths } from '../setup/paths.js';
@@ -32,13 +32,15 @@ import { orchestrated, rtosRunMs as rtosRunMsOf, type PhasePlan } from '../stack
 import { artifactRecords, assembleResults, writeResults } from './assemble-results.js';
 import { RunCollector } from './collector.js';
 import { ConsoleRouter } from './console-router.js';
-import { chooseEmulator, type EmulatorChoice } from './emulator.js';
+import { chooseEmulator, emulatorIdentity, type EmulatorChoice } from './emulator.js';
 import { HostSampler } from './host-sampler.js';
 import { RunLifecycle } from './run-lifecycle.js';
 import { RunLogs } from './run-logs.js';
 import { PAYLOAD, runPayload, wordsFileText, writePayloadArchive, type PayloadFile } from './payload.js';
 import { checkBundleImages, type OpenedBundle } from '../bundle/run-bundle.js';
 import { LauncherLog } from './launcher-log.js';
+import { StackDriver } from './stack-driver.js';
+import { SnapshotCache } from './warm-stack.js';
 import { startWatchdog, timeoutMessage, workSeconds } from './watchdog.js';
 
 export { STAGE_TIMEOUTS_S } from './watchdog.js';
@@ -75,6 +77,9 @@ export interface RunOptions {
    * payload this nestbed builds (its words must be the ones planned for this run), on the image set
    * it records; the run directory gets the launcher's results directory (launcher/). */
   readonly bundle?: OpenedBundle;
+  /** Restore the warm stack (a snapshot of the booted L0 + L1, made by the first run of its key:
+   * warm-stack.ts); false boots L0 and L1 with the payload from the start and makes no snapshot. */
+  readonly warm?: boolean;
 }
 
 /** A bundle's payload, once its words are known to be what this run plans (the collector reads the
@@ -174,7 +179,7 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
     const payload = o.bundle ? checkedBundlePayload(o.bundle.payload, plan.launcherWords) : runPayload(plan.launcherWords, custom.entries);
     writePayloadArchive(payload, payloadArchive);
     await mkdir(o.outDir, { recursive: true });
-    return await runStack(o, { t, timing, deterministic, paths, emulator, manifest, rt, used, plan, phases, orch, phaseS, rtosRunMs, runDir: o.outDir, customImages });
+    return await runStack(o, { t, timing, deterministic, paths, emulator, manifest, rt, used, plan, phases, orch, phaseS, rtosRunMs, runDir: o.outDir, customImages, scratch: payloadTmp, payloadArchive, images: { kernel: [join(paths.images, imageA.file), imageA.sha256], initrd: [join(paths.images, l0a.file), l0a.sha256] } });
   } finally {
     await rm(payloadTmp, { recursive: true, force: true });
   }
@@ -196,6 +201,11 @@ interface Prepared {
   readonly rtosRunMs: number;
   readonly runDir: string;
   readonly customImages: readonly CustomImageRecord[];
+  /** The run's scratch directory (the payload archive, the emulators' QMP sockets). */
+  readonly scratch: string;
+  readonly payloadArchive: string;
+  /** L0's kernel and initramfs: path and SHA-256 (the warm stack's key names the hashes). */
+  readonly images: { readonly kernel: readonly [string, string]; readonly initrd: readonly [string, string] };
 }
 
 /** Runs the planned stack once: writes the run's fixed files, then wires the pieces that watch it
@@ -203,17 +213,44 @@ interface Prepared {
 const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
   const { t, timing, deterministic, paths, emulator, manifest, rt, used, plan, phases, orch, phaseS, rtosRunMs, runDir, customImages } = p;
   const launcherLog = o.bundle ? await LauncherLog.open(runDir, o.bundle) : undefined;
-  const proc = new SupervisedProcess('L0 emulator', plan.argv, {
+  // the warm stack needs nestbed's emulator build (emulator.ts); without it the run boots cold
+  const warm = o.warm !== false && emulator.snapshots === true;
+  const warmUnavailable = o.warm !== false && emulator.snapshots !== true ? `warm stack unavailable, L0 and L1 boot in this run: ${emulator.snapshots}` : undefined;
+  const driver = new StackDriver({
+    argv: plan.argv,
+    payloadArchive: p.payloadArchive,
+    scratch: p.scratch,
+    ...(warm
+      ? {
+          warm: {
+            cache: new SnapshotCache(paths.snapshots),
+            emulatorId: emulatorIdentity(emulator, manifest),
+            images: new Map([p.images.kernel, p.images.initrd].map(([path, sha]) => [path, `sha256:${sha}`])),
+          },
+        }
+      : {}),
     onLine: (s, l) => {
       launcherLog?.line(s, l);
       router.onLine(s, l);
     },
+    stackWaiting: () => collector.payloadWait.l0 && collector.payloadWait.l1,
+    over: () => lifecycle.over,
+    now: () => now(),
+    note: (stage, message) => {
+      router.stages.push({ name: stage, atMs: now(), message });
+      emit({ type: 'stage', t: now(), stage, source: { level: 0 }, message });
+    },
   });
-  await writeFile(join(runDir, 'command-line.json'), `${JSON.stringify({ argv: proc.effectiveArgv, qemuArgv: plan.argv, kernelCmdline: plan.cmdline, launcherWords: plan.launcherWords, note: "L1's launcher (the payload's launch.sh) builds the guests' command lines from launcherWords; they are echoed in the console logs" }, null, 2)}\n`);
+  const hostArgv = driver.payloadArgv;
+  await writeFile(
+    join(runDir, 'command-line.json'),
+    `${JSON.stringify({ argv: StackDriver.effective(hostArgv), qemuArgv: hostArgv, kernelCmdline: plan.cmdline, launcherWords: plan.launcherWords, note: `L1's launcher (the payload's launch.sh) builds the guests' command lines from launcherWords; they are echoed in the console logs.${warm ? " Warm stack: this emulator restores the snapshot of the booted L0 + L1 (made, when there was none, by the same argv with a placeholder payload and without -incoming/-S; each emulator also gets a QMP socket)." : ''}` }, null, 2)}\n`,
+  );
   await copyFile(paths.manifest, join(runDir, 'manifest.json'));
   if (o.topologyText !== undefined) await writeFile(join(runDir, 'topology.yaml'), o.topologyText);
 
   const collector = new RunCollector(t, deterministic, rtosRunMs, plan.channels);
+  if (warmUnavailable) collector.warnings.push(warmUnavailable);
   const logs = new RunLogs(runDir);
   const emit = (e: RunEvent): void => {
     logs.event(e);
@@ -222,8 +259,8 @@ const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
   const startedAt = new Date();
   const t0 = Date.now();
   const now = (): number => Date.now() - t0;
-  const sampler = new HostSampler(() => proc.pid, now, emit);
-  const lifecycle = new RunLifecycle({ now, emit, tail: (key) => logs.tails.tail(key), kill: (reason) => proc.kill(reason) });
+  const sampler = new HostSampler(() => driver.pid, now, emit);
+  const lifecycle = new RunLifecycle({ now, emit, tail: (key) => logs.tails.tail(key), kill: (reason) => driver.kill(reason) });
   const router = new ConsoleRouter({ topology: t, collector, logs, lifecycle, emit, now, victim: phases?.faultGuest });
 
   const stopWatchdog = startWatchdog(
@@ -242,9 +279,14 @@ const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
       message: emulator.perCore ? `clock: per-core virtual time (one clock per emulated core, synchronised every ${emulator.quantum} instructions)` : `warning: ${emulator.warning ?? 'one shared virtual clock'}`,
     });
   }
-  proc.start();
   abort.checkAborted();
-  const exit = await proc.exited;
+  let exit: ProcessExit;
+  try {
+    exit = await driver.run();
+  } catch (e) {
+    lifecycle.fail('infrastructure', (e as Error).message);
+    exit = { code: null, signal: null };
+  }
   stopWatchdog();
   sampler.stop();
   abort.detach();
@@ -270,6 +312,7 @@ const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
     startedAt,
     endMs: now(),
     host: sampler.figures(),
+    warmStack: driver.record,
   });
   await writeResults(runDir, results);
   await logs.close();

@@ -39,6 +39,8 @@ export interface RunRequest {
   readonly isolation?: boolean;
   /** run: panic this Linux guest mid-run (test hook). */
   readonly injectPanic?: string;
+  /** false: boot L0 and L1 instead of restoring the warm stack (runner.ts RunOptions.warm). */
+  readonly warm?: boolean;
   /** check: inconclusive verdicts fail. */
   readonly strict?: boolean;
   /** An ECU profile id overriding the topology's (the caller checked that it exists). */
@@ -267,6 +269,7 @@ export class Session {
       timeoutS: req.timeoutS ?? (req.mode === 'check' ? 900 : 600),
       ...(isolation ? { isolation } : {}),
       ...(bundle ? { bundle } : {}),
+      ...(req.warm === false ? { warm: false } : {}),
       signal: r.abort.signal,
       onEvent: (e) => this.emit(r, e),
     });

@@ -38,8 +38,9 @@ export const TOOL_CFLAGS = [
 export const GUEST_VSOCK_MODULES = ['vsock', 'vmw_vsock_virtio_transport_common', 'vmw_vsock_virtio_transport'] as const;
 export const L1_VHOST_MODULES = ['vsock', 'vmw_vsock_virtio_transport_common', 'vhost_iotlb', 'vhost', 'vhost_vsock'] as const;
 /** The disk that carries `os: custom` images from the host through L0 to L1 (src/core/node/custom-image.ts). */
-/** How the run's payload arrives (guest/init.sh): L0 reads it from fw_cfg, L1 from L0's virtio disk. */
-export const L0_PAYLOAD_MODULES = ['qemu_fw_cfg'] as const;
+/** How the run's payload arrives (guest/init.sh): L0 reads it from fw_cfg, L1 from L0's virtio disk;
+ * a warm stack's L0 waits for the power button (gpio-keys, read through evdev). */
+export const L0_PAYLOAD_MODULES = ['qemu_fw_cfg', 'evdev', 'gpio_keys'] as const;
 export const L1_PAYLOAD_MODULES = ['virtio_blk'] as const;
 const MODULE_DIRS: Readonly<Record<string, string>> = {
   vsock: 'kernel/net/vmw_vsock',
@@ -49,6 +50,8 @@ const MODULE_DIRS: Readonly<Record<string, string>> = {
   vhost: 'kernel/drivers/vhost',
   vhost_vsock: 'kernel/drivers/vhost',
   qemu_fw_cfg: 'kernel/drivers/firmware',
+  evdev: 'kernel/drivers/input',
+  gpio_keys: 'kernel/drivers/input/keyboard',
   virtio_blk: 'kernel/drivers/block',
 };
 

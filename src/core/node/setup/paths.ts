@@ -21,6 +21,8 @@ export interface CachePaths {
   /** The lean L2 kernel build: the kernel source package and the built Images. */
   readonly kernels: string;
   readonly aptSource: string;
+  /** The warm stack's snapshots (src/core/node/run/warm-stack.ts). */
+  readonly snapshots: string;
 }
 
 export const cacheRoot = (env: NodeJS.ProcessEnv): string => {
@@ -40,4 +42,5 @@ export const cachePaths = (root: string): CachePaths => ({
   emulator: join(root, 'emulator'),
   kernels: join(root, 'kernels'),
   aptSource: join(root, 'apt-source'),
+  snapshots: join(root, 'snapshots'),
 });

@@ -1,5 +1,6 @@
 // The per-core-time emulator for `deterministic` runs: Debian's own source of the QEMU version in use,
-// with nestbed's patch (emulator/qemu-per-core-time.patch, GPL-2.0-or-later), built for the aarch64
+// with nestbed's patches (emulator/qemu-per-core-time.patch; emulator/qemu-el2-timer-migration.patch,
+// which the warm stack's snapshots need; GPL-2.0-or-later), built for the aarch64
 // system target only. Cached by the hash of everything that shapes the binary (the host emulator's
 // Debian version, which fixes the source package; the patch; the configure arguments; the recipe
 // version) and recorded in the manifest with its SHA-256 and the source tarball's.
@@ -21,6 +22,11 @@ import { fetchSourceFile, findSourceEntry, origTarball, sourceAptConfig } from '
 /** Bump when the build steps change in a way the hashed inputs do not show. */
 const RECIPE_VERSION = 'per-core-qemu-1';
 export const PER_CORE_PATCH = 'emulator/qemu-per-core-time.patch';
+/** The EL2 generic timers in the migration stream: without it a restored warm stack never runs
+ * again (src/core/node/run/warm-stack.ts). */
+export const EL2_TIMER_PATCH = 'emulator/qemu-el2-timer-migration.patch';
+/** Applied in this order. */
+export const EMULATOR_PATCHES = [PER_CORE_PATCH, EL2_TIMER_PATCH] as const;
 
 /**
  * Instructions per round (docs/emulation-notes.md "Per-core virtual time"): measured on the
@@ -57,8 +63,8 @@ const sha256 = (...parts: (string | Buffer)[]): string => {
 
 /** The cache key without network access: the host emulator's version, the patch, the recipe. */
 export const perCoreKey = async (host: HostQemu): Promise<string> => {
-  const patch = await readFile(shippedFile(PER_CORE_PATCH));
-  return sha256(RECIPE_VERSION, host.version, patch, JSON.stringify(CONFIGURE_ARGS)).slice(0, 16);
+  const patches = await Promise.all(EMULATOR_PATCHES.map((p) => readFile(shippedFile(p))));
+  return sha256(RECIPE_VERSION, host.version, ...patches, JSON.stringify(CONFIGURE_ARGS)).slice(0, 16);
 };
 
 /** Verifies a recorded build: the binary is there with its SHA-256 and the key is current. */
@@ -116,7 +122,6 @@ const buildFromSource = async (c: BuildContext, host: HostQemu, key: string): Pr
   if (!orig) throw new InfrastructureError(`source package qemu ${debVersion} lists no upstream tarball`);
   c.log(`fetching Debian's source of qemu ${debVersion} (${orig.name}, ${(orig.size / 1048576).toFixed(1)} MiB)`);
   const tarball = await fetchSourceFile(sys.source, entry, orig, join(c.root, 'sources'), c.signal);
-  const patchPath = shippedFile(PER_CORE_PATCH);
   const work = join(c.root, `build-${key}`);
   const src = join(work, 'src');
   await rm(work, { recursive: true, force: true });
@@ -125,7 +130,7 @@ const buildFromSource = async (c: BuildContext, host: HostQemu, key: string): Pr
   try {
     await runTool('tar', ['tar', '-xf', tarball, '-C', src, '--strip-components=1'], { timeoutMs: 300_000, ...sig });
     await edk2Placeholders(src);
-    await runTool('patch', ['patch', '-p1', '--batch', '--forward', '-i', patchPath], { cwd: src, timeoutMs: 60_000, ...sig });
+    for (const p of EMULATOR_PATCHES) await runTool('patch', ['patch', '-p1', '--batch', '--forward', '-i', shippedFile(p)], { cwd: src, timeoutMs: 60_000, ...sig });
     let t = Date.now();
     const build = join(src, 'build');
     await mkdir(build);
@@ -161,7 +166,8 @@ const buildFromSource = async (c: BuildContext, host: HostQemu, key: string): Pr
       status: 'built',
       ...built,
       source: { package: entry.package, version: entry.version, file: orig.name, sha256: orig.sha256 },
-      patchSha256: await sha256File(patchPath),
+      // the SHA-256 of the patches in the order applied, concatenated with a NUL after each
+      patchSha256: sha256(...(await Promise.all(EMULATOR_PATCHES.map((p) => readFile(shippedFile(p)))))),
       configure: ['--python=/usr/bin/python3', ...CONFIGURE_ARGS],
       version: v.stdout.split('\n')[0]?.trim() ?? '',
       buildMs: Date.now() - started,
