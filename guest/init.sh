@@ -134,6 +134,17 @@ if [ "$LV" = 0 ]; then
   mkfifo /tmp/l1in
   PDD="-drive file=$PDISK,if=none,id=pl,format=raw,readonly=on -device virtio-blk-pci,drive=pl"
   if fwcopy; then PWAIT=; else PWAIT=1; insmod /lib/nb/$(uname -r)/evdev.ko 2>/dev/null; insmod /lib/nb/$(uname -r)/gpio_keys.ko 2>/dev/null; fi
+  # the snapshot moment, once L1 waits too: L0 writes "panicked" to the pvpanic device, and the host
+  # emulator (-action panic=pause) stops right after that instruction -- a point of the boot's own
+  # execution, not a moment of the host's: two snapshots of the same stack are the same (deterministic
+  # timing). The host then saves the stack; a restored run goes on from the next instruction.
+  snappoint() {
+    [ -n "$SNAP" ] && return; SNAP=1
+    for d in /sys/bus/pci/devices/*; do
+      [ "$(cat $d/vendor)" = 0x1b36 ] && [ "$(cat $d/device)" = 0x0011 ] || continue
+      echo 1 >$d/enable 2>/dev/null; read a _ <$d/resource; devmem "$a" 8 1
+    done
+  }
   getpayload() {
     [ -n "$PWAIT" ] || return 0
     EVD=; for e in /sys/class/input/event*; do grep -q gpio "$e/device/name" 2>/dev/null && EVD=/dev/input/${e##*/}; done
@@ -186,7 +197,7 @@ if [ "$LV" = 0 ]; then
       -display none -monitor none -net none -serial stdio -kernel /next/Image -initrd /next/l1.cpio $PDD \
       -pidfile /tmp/l1.pid -name l1,debug-threads=on \
       -append "console=ttyAMA0 $BK $L1NZ nb_lv=1" <>/tmp/l1in 2>&1
-    echo "@{\"e\":\"vmexit\",\"rc\":$?}" ) | while IFS= read -r l; do echo "1|$l"; done &
+    echo "@{\"e\":\"vmexit\",\"rc\":$?}" ) | while IFS= read -r l; do echo "1|$l"; case $l in '@{"e":"pwait"'*) [ -n "$PWAIT" ] && snappoint ;; esac; done &
   # (the relay is a read loop, not sed: busybox sed reads one line ahead, so L1's last line waited
   # for the next -- measured: L1's "pwait" held back until L1 wrote again, 12 s or for good)
   LP=$!

@@ -233,7 +233,6 @@ const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
       launcherLog?.line(s, l);
       router.onLine(s, l);
     },
-    stackWaiting: () => collector.payloadWait.l0 && collector.payloadWait.l1,
     over: () => lifecycle.over,
     now: () => now(),
     note: (stage, message) => {

@@ -6,7 +6,9 @@
 // snapshot, a first emulator boots the stack with a placeholder payload until both levels wait, is
 // stopped and migrated to the snapshot file over QMP, and exits; the run then restores that snapshot
 // like any later run — a run that made the snapshot and one that restored it execute the same
-// instructions after the snapshot (deterministic figures equal). A snapshot that does not verify or
+// instructions after the snapshot (deterministic figures equal). The snapshot moment is the boot's
+// own: L0 pauses the emulator through its pvpanic device once L1 waits (guest/init.sh snappoint),
+// so in deterministic timing two boots give the same snapshot. A snapshot that does not verify or
 // does not restore is removed and made again (once). One emulator runs at a time; kill() stops
 // whichever runs and every later start.
 import { rm, writeFile } from 'node:fs/promises';
@@ -33,8 +35,6 @@ export interface DriverDeps {
     readonly images: ReadonlyMap<string, string>;
   };
   readonly onLine: (stream: 'stdout' | 'stderr', line: string) => void;
-  /** Both levels wait for the payload (the collector's pwait events). */
-  readonly stackWaiting: () => boolean;
   /** The run has failed or been cancelled: nothing more starts. */
   readonly over: () => boolean;
   readonly now: () => number;
@@ -134,28 +134,20 @@ export class StackDriver {
       this.d.onLine(s, l);
     });
     this.d.note('warm-stack', `no warm stack for this configuration yet (key ${key}): booting L0 and L1 to make its snapshot`);
-    const waiting = await new Promise<boolean>((resolve) => {
-      const iv = setInterval(() => {
-        if (this.d.stackWaiting()) done(true);
-        else if (this.d.over()) done(false);
-      }, 100);
-      const done = (v: boolean): void => {
-        clearInterval(iv);
-        resolve(v);
-      };
-      void proc.exited.then(() => done(false));
-    });
-    if (!waiting) {
-      proc.kill('the stack did not reach its payload wait');
-      return { exit: await proc.exited };
-    }
-    const bootMs = this.d.now() - t0;
     const scratch = await w.cache.scratch();
     let qmp: QmpClient | undefined;
     try {
-      qmp = await QmpClient.connect(q.sock, QMP_CONNECT_MS, () => proc.state === 'running');
+      qmp = await QmpClient.connect(q.sock, QMP_CONNECT_MS, () => proc.state === 'starting' || proc.state === 'running');
+      // the snapshot moment is the boot's own (guest/init.sh snappoint): L0 marks it once L1 waits,
+      // and the emulator pauses at that instruction (-action panic=pause)
+      const paused = await this.untilPaused(qmp, proc);
+      if (!paused) {
+        proc.kill('the stack did not reach its snapshot point');
+        await rm(scratch, { recursive: true, force: true });
+        return { exit: await proc.exited };
+      }
+      const bootMs = this.d.now() - t0;
       const ts = this.d.now();
-      await qmp.execute('stop');
       await qmp.execute('migrate', { uri: `file:${join(scratch, 'state.bin')}` });
       await qmp.migrationDone(SAVE_MS, 'saving the warm stack');
       const saveMs = this.d.now() - ts;
@@ -176,6 +168,21 @@ export class StackDriver {
       return { exit };
     } finally {
       qmp?.close();
+    }
+  }
+
+  /** Polls the emulator's run state until the guest paused it at the snapshot point (true), or the
+   * emulator exited or the run ended (false). */
+  private async untilPaused(qmp: QmpClient, proc: SupervisedProcess): Promise<boolean> {
+    let exited = false;
+    void proc.exited.then(() => {
+      exited = true;
+    });
+    for (;;) {
+      if (exited || this.d.over()) return false;
+      const st = (await qmp.execute('query-status').catch(() => undefined)) as { status?: string } | undefined;
+      if (st?.status === 'guest-panicked') return true;
+      await new Promise((r) => setTimeout(r, 200));
     }
   }
 

@@ -348,6 +348,9 @@ export const planStack = (t: ValidTopology, o: StackOptions): StackPlan => {
     ...(o.timing === 'deterministic' ? deterministicArgs(o.icount) : []),
     '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-net', 'none',
     '-serial', 'stdio',
+    // the warm stack's snapshot moment (guest/init.sh snappoint): L0 marks it on the pvpanic device and
+    // the emulator pauses there; L0 loads no pvpanic driver, so its own panics do not pause it
+    '-device', 'pvpanic-pci', '-action', 'panic=pause',
     '-fw_cfg', `name=${PAYLOAD_FW_CFG},file=${o.payloadArchive}`,
     '-kernel', o.kernel,
     '-initrd', o.initrd,
