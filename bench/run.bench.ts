@@ -4,7 +4,12 @@
 // make it first is shown and left out of the median), and as the baseline N cold runs (--cold: L0
 // and L1 boot in the run), and the ratio of the medians.
 // Env: BENCH_RUNS (default 3), BENCH_COLD_RUNS (default BENCH_RUNS), BENCH_TOPOLOGIES
-// (comma-separated path:target), NESTBED_CACHE_DIR.
+// (comma-separated path:target), NESTBED_CACHE_DIR; BENCH_PROTOTYPE: the tuned shell prototype's
+// run.sh (the reference stack of the speed study, not part of nestbed; its images built beforehand),
+// run BENCH_RUNS times at its best settings before the topologies, as the baseline to compare with
+// (two L2 guests, no agent, no measurement: its "all L2 up" is the host time its second guest
+// printed its first line).
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,6 +31,26 @@ const t0 = Date.now();
 const setup = await runSetup({ cacheRoot: cache, check: false, log: () => undefined });
 console.log(`setup: ${setup.actions.length ? setup.actions.join(', ') : 'cache verified'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 const { profiles } = await loadProfiles();
+
+const PROTOTYPE = process.env.BENCH_PROTOTYPE;
+let protoMedian: number | undefined;
+if (PROTOTYPE) {
+  // the prototype's best setting (its queue5.sh "best cpio"): its own kernel command lines
+  const bk = 'mitigations=off nokaslr audit=0 apparmor=0 init_on_alloc=0 arm64.nopauth cpuidle.off=1 rcupdate.rcu_expedited=1';
+  const t = `quiet~loglevel=1~${bk.split(' ').join('~')}`;
+  const env = { ...process.env, DL: 'cpio', TMO: '120', CPU: 'max,lpa2=off', K0: `quiet loglevel=1 ${bk}`, V: `l2n=2 s1=2 m1=1024 k1=${t} k2=${t}` };
+  const ups: number[] = [];
+  console.log(`\nprototype ${PROTOTYPE} (2 L2 guests, best setting):`);
+  for (let i = 0; i < RUNS; i++) {
+    const r = spawnSync('bash', [PROTOTYPE, `nestbed-bench-${Date.now()}`], { env, encoding: 'utf8', timeout: 180_000 });
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    const up = Math.max(...['L2#1', 'L2#2'].map((k) => Number(new RegExp(`${k}=([\\d.]+)`).exec(line)?.[1] ?? NaN)));
+    console.log(`  run ${i + 1}: all L2 up ${Number.isNaN(up) ? '–' : `${up.toFixed(1)} s`}   (${line})`);
+    if (!Number.isNaN(up)) ups.push(up * 1000);
+  }
+  if (ups.length) protoMedian = median(ups);
+  console.log(`  median all L2 up ${f(protoMedian)} s`);
+}
 
 for (const spec of TOPOLOGIES) {
   const [file = '', target = ''] = spec.split(':');
@@ -67,6 +92,7 @@ for (const spec of TOPOLOGIES) {
     );
   }
   const allReady = med((r) => r.allReadyMs);
+  if (protoMedian !== undefined) console.log(`    vs the prototype (median ${f(protoMedian)} s): warm ${(allReady / protoMedian).toFixed(2)}×, cold ${(coldReady / protoMedian).toFixed(2)}×`);
   console.log(`    ALL READY ${f(allReady)} s warm (target ${target} s: ${allReady / 1000 <= Number(target) ? 'met' : 'NOT met'}) vs ${f(coldReady)} s cold (median of ${coldOk.length}): ratio ${(allReady / coldReady).toFixed(2)}   restore ${f(med((r) => r.host.warmStack?.restoreMs))} s   total ${f(med((r) => r.wallMs))}   host QEMU RSS ${Math.round(med((r) => r.host.qemuRssMaxKiB) / 1024)} MiB   L1 VMM RSS in L0 ${Math.round(med((r) => r.l0.vmmRssMaxKiB[0]) / 1024)} MiB`);
   for (const [i, g] of v.valid.guests.entries()) {
     if (g.os !== 'rtos') continue;

@@ -79,6 +79,13 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
     return { ok: problems.length === 0, ...(hostQemu ? { hostQemu } : {}), ...(state.manifest ? { manifest: state.manifest } : {}), actions, problems, warnings, ms: Date.now() - started };
   }
   if (!hostQemu) throw new InfrastructureError('host emulator unavailable');
+  // what this setup will build, and about how long (measured on a 2-core machine), before it starts
+  const plan = [
+    ...(leanProblem || !recordedLean ? ["the L2 guests' kernel from Debian's source (~6 min)"] : []),
+    ...(state.problems.length > 0 || !state.manifest ? ['the guest image set from Debian packages (~1–2 min)'] : []),
+    ...(perCoreProblem ? ["nestbed's emulator from Debian's QEMU source (~7 min)"] : []),
+  ];
+  if (plan.length > 0) log(`to build: ${plan.join('; ')}${plan.length > 1 ? ' — about 15–20 min in all on 2 cores the first time' : ''}`);
   const perCore = async (): Promise<PerCoreQemu> => {
     if (!perCoreProblem && recordedPerCore) return recordedPerCore;
     log(`per-core-time emulator: ${perCoreProblem ?? 'building'}`);
