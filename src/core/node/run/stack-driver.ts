@@ -108,10 +108,12 @@ export class StackDriver {
       await w.cache.remove(key);
       this.d.note('warm-stack', `the warm stack's snapshot ${key} was not usable (${r.failed}): booting the stack to make it again`);
     }
+    this.record = { snapshot: 'made', key, ...(rebuilt ? { rebuilt } : {}) };
     const made = await this.boot(key);
     if ('exit' in made) return made.exit;
     const r = await this.restore(made.snap, false);
     if ('failed' in r) {
+      await w.cache.remove(key);
       if (!this.d.over()) throw new InfrastructureError(`the warm stack's snapshot was made but did not restore: ${r.failed}`, 'run with --cold, and report the console logs');
       return { code: null, signal: null };
     }
@@ -119,8 +121,8 @@ export class StackDriver {
     return r.proc.exited;
   }
 
-  /** Boots the stack with the placeholder payload until both levels wait, then saves the snapshot
-   * over QMP and stores it with the console transcript. */
+  /** Boots the stack with the placeholder payload until L0 pauses the emulator at the snapshot point
+   * (both levels wait), then saves the snapshot over QMP and stores it with the console transcript. */
   private async boot(key: string): Promise<{ snap: Snapshot } | { exit: ProcessExit }> {
     const w = this.d.warm!;
     const placeholder = join(this.d.scratch, 'placeholder');
