@@ -144,6 +144,11 @@ describe('results content', () => {
     // an rt stack with an rtos guest: l1-rt and Image-rt (absent here: skipped), rtos
     const rtT = asValidForTest({ ...t, channels: [], guests: [t.guests[0], { name: 'safety', role: 'safety', asil: 'D', os: 'rtos', vcpus: 1, pin: [1], memoryMiB: 64, tasks: [{ name: 'bm', periodUs: 1000, wcetUs: 100, priority: 90 }] }] });
     expect(Object.keys(artifactRecords(manifest, ['Image', 'l0-rt'], true, rtT, []))).toEqual(['Image', 'l0-rt', 'l2', 'rtos']);
+    // with the lean kernels setup built, the rt stack names the lean PREEMPT_RT kernel it booted, not Debian's
+    const lean: Manifest = { ...manifest, artifacts: { ...manifest.artifacts, 'Image-l2': art('Image-l2', 'e'), 'Image-rt': art('Image-rt', 'f'), 'Image-l2-rt': art('Image-l2-rt', '7') } };
+    expect(Object.keys(artifactRecords(lean, ['Image', 'l0-rt'], true, rtT, []))).toEqual(['Image', 'l0-rt', 'l2', 'Image-l2', 'Image-l2-rt', 'rtos']);
+    const noLeanRt: Manifest = { ...lean, artifacts: Object.fromEntries(Object.entries(lean.artifacts).filter(([k]) => k !== 'Image-l2-rt')) };
+    expect(Object.keys(artifactRecords(noLeanRt, ['Image', 'l0-rt'], true, rtT, []))).toContain('Image-rt');
 
     const c = new RunCollector(customT, false);
     c.customExit.set(1, { code: 0, stoppedByHypervisor: true });

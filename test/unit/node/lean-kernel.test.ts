@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KERNEL_BUILD_PACKAGES, LEAN_FRAGMENT, leanKernelKey, verifyLeanKernel } from '../../../src/core/node/setup/lean-kernel.js';
+import { KERNEL_BUILD_PACKAGES, LEAN_FRAGMENT, leanKernelKey, missingOptions, VARIANT_SPECS, verifyLeanKernel } from '../../../src/core/node/setup/lean-kernel.js';
 import { leanKernelSchema, sha256File, type LeanKernel } from '../../../src/core/node/setup/manifest.js';
 import { shippedFile } from '../../../src/core/node/setup/repo-files.js';
 
@@ -33,7 +33,25 @@ describe('lean L2 kernel', () => {
       expect(fragment, opt).toMatch(new RegExp(`^CONFIG_${opt}=y$`, 'm'));
     }
     expect(fragment).not.toMatch(/^CONFIG_MODULES=y$/m);
+    // GCC cannot build it (Kconfig: depends on !CC_IS_GCC): listed, the build would refuse the config
+    expect(fragment).not.toMatch(/^CONFIG_ARM64_BTI_KERNEL=y$/m);
     expect(KERNEL_BUILD_PACKAGES).toContain('bc');
+  });
+
+  it('has a PREEMPT_RT variant with its own key, whose build must end with PREEMPT_RT configured', async () => {
+    const rt = await leanKernelKey('rt');
+    expect(rt).toMatch(/^[0-9a-f]{16}$/);
+    expect(rt).not.toBe(await leanKernelKey('generic'));
+    expect(await leanKernelKey()).toBe(await leanKernelKey('generic'));
+    expect(VARIANT_SPECS.rt.switches).toEqual(expect.arrayContaining(['PREEMPT_RT', 'EXPERT']));
+    expect(VARIANT_SPECS.rt.requires).toContain('CONFIG_PREEMPT_RT=y');
+    expect(VARIANT_SPECS.generic.switches).toEqual([]);
+  });
+
+  it('names the options a configuration dropped (Kconfig drops unmet ones silently)', () => {
+    const config = '# comment\nCONFIG_SMP=y\nCONFIG_PREEMPT=y\n# CONFIG_PREEMPT_RT is not set\n';
+    expect(missingOptions(config, ['CONFIG_SMP=y', 'CONFIG_PREEMPT_RT=y', 'CONFIG_VIRTIO_VSOCKETS=y'])).toEqual(['CONFIG_PREEMPT_RT=y', 'CONFIG_VIRTIO_VSOCKETS=y']);
+    expect(missingOptions(config, ['CONFIG_SMP=y'])).toEqual([]);
   });
 
   it('is current only when recorded for this key with a matching file; a failure is not retried for the same key', async () => {
@@ -46,5 +64,6 @@ describe('lean L2 kernel', () => {
     writeFileSync(join(dir, key, 'Image'), 'tampered');
     expect(await verifyLeanKernel(dir, rec, key)).toMatch(/does not match its SHA-256/);
     expect(await verifyLeanKernel(dir, { status: 'unavailable', key, reason: 'make failed' }, key)).toBeUndefined();
+    expect(await verifyLeanKernel(dir, undefined, await leanKernelKey('rt'), 'rt')).toMatch(/PREEMPT_RT kernel has not been built/);
   });
 });

@@ -3,7 +3,7 @@
 //   - the bundle (metadata.component): the topology, by name and SHA-256;
 //   - nestbed (the tool that made it and plans the launch);
 //   - the guest artifacts the launch plan boots (images/…, bundled or not) and the ones nested in them
-//     (l1[-rt].cpio inside l0[-rt].cpio; l2.cpio, rtos.Image, Image-rt inside l1), with SHA-256;
+//     (l1[-rt].cpio inside l0[-rt].cpio; l2.cpio, rtos.Image, the L2 kernels inside l1), with SHA-256;
 //   - every Debian package the image set was built from, with the version and .deb SHA-256 recorded
 //     in the cache manifest (purl pkg:deb/debian/…). The cache manifest does not record which package
 //     went into which artifact, so the packages depend from the image set as a whole;
@@ -27,17 +27,19 @@ export interface SbomInput {
   readonly cache: Manifest | undefined;
 }
 
-/** Which cache artifacts are packed inside which (src/core/node/setup/guest-image.ts). */
-export const nestedArtifacts = (outer: string): string[] => {
+/** Which cache artifacts are packed inside which (src/core/node/setup/guest-image.ts); `has` says
+ * which artifacts the image set has: l1 carries the lean L2 kernels when setup built them, else the
+ * generic ones. */
+export const nestedArtifacts = (outer: string, has: (artifact: string) => boolean): string[] => {
   switch (outer) {
     case 'l0':
       return ['l1'];
     case 'l0-rt':
       return ['l1-rt'];
     case 'l1':
-      return ['l2', 'rtos'];
+      return ['l2', 'rtos', 'Image-l2'];
     case 'l1-rt':
-      return ['l2', 'rtos', 'Image-rt'];
+      return ['l2', 'rtos', 'Image-l2', has('Image-l2-rt') ? 'Image-l2-rt' : 'Image-rt'];
     default:
       return [];
   }
@@ -80,6 +82,7 @@ export const buildSbom = (i: SbomInput): string => {
 
   const artifacts = i.cache?.artifacts ?? {};
   const added = new Map<string, Models.Component>();
+  const has = (name: string): boolean => artifacts[name] !== undefined;
   const addArtifact = (name: string, parent: Models.Component, nestedIn: string | undefined): void => {
     if (added.has(name)) {
       parent.dependencies.add(added.get(name)!.bomRef);
@@ -94,7 +97,7 @@ export const buildSbom = (i: SbomInput): string => {
     bom.components.add(c);
     added.set(name, c);
     parent.dependencies.add(c.bomRef);
-    for (const inner of nestedArtifacts(name)) addArtifact(inner, c, a.file);
+    for (const inner of nestedArtifacts(name, has)) addArtifact(inner, c, a.file);
   };
 
   for (const img of i.images) {
@@ -106,7 +109,7 @@ export const buildSbom = (i: SbomInput): string => {
     bom.components.add(c);
     root.dependencies.add(c.bomRef);
     added.set(img.artifact, c);
-    for (const inner of nestedArtifacts(img.artifact)) addArtifact(inner, c, img.path);
+    for (const inner of nestedArtifacts(img.artifact, has)) addArtifact(inner, c, img.path);
   }
 
   if (i.cache) {

@@ -27,8 +27,9 @@ export const runStatus = (failure: RunResults['failure']): RunStatus => (failure
  * initrd as packed. `used` are the artifacts checked before the run (Image, l0 or l0-rt). */
 export const artifactRecords = (manifest: Manifest, used: readonly string[], rt: boolean, t: ValidTopology, customImages: readonly CustomImageRecord[]): RunResults['artifacts'] => {
   const artifacts: RunResults['artifacts'] = {};
-  // Image-l2: the lean kernel of the Linux guests, when setup built it (inside l1.cpio)
-  for (const name of [...used, rt ? 'l1-rt' : 'l1', 'l2', 'Image-l2', ...(rt ? ['Image-rt'] : []), ...(t.guests.some((g) => g.os === 'rtos') ? ['rtos'] : [])]) {
+  // Image-l2[-rt]: the lean kernels of the Linux (linux-rt) guests, when setup built them (inside l1[-rt].cpio)
+  const rtKernel = manifest.artifacts['Image-l2-rt'] ? 'Image-l2-rt' : 'Image-rt';
+  for (const name of [...used, rt ? 'l1-rt' : 'l1', 'l2', 'Image-l2', ...(rt ? [rtKernel] : []), ...(t.guests.some((g) => g.os === 'rtos') ? ['rtos'] : [])]) {
     const a = manifest.artifacts[name];
     if (a) artifacts[name] = { file: a.file, sha256: a.sha256 };
   }

@@ -1,6 +1,8 @@
 // The guest image set: Debian arm64 packages fetched into the private cache (never installed),
 // unpacked with dpkg-deb -x into a staging tree, and packed into deterministic initramfs archives.
 //   Image, Image-rt   the 7.3 kernel (generic, PREEMPT_RT): uncompressed arm64 Image, booted with -kernel
+//   Image-l2[-rt]     the lean L2 kernels setup built (lean-kernel.ts), when it could: the Linux guests'
+//                     (and linux-rt guests') kernel instead of Image[-rt]
 //   l2.cpio           busybox + agent + cyclictest (+ its libraries)                  (L2 guests)
 //   rtos.Image        the bare-metal rtos (guest/rtos), cross-compiled here (os: rtos guests)
 //   l1[-rt].cpio      busybox + agent + L1's VMM (arm64 QEMU + library closure) + Image[-rt] + l2.cpio + rtos.Image
@@ -164,8 +166,16 @@ export interface BuildResult {
 }
 
 /** Unpacks every deb and builds the artifacts into the image directory. */
-/** `l2Kernel`: the lean kernel for the Linux guests (lean-kernel.ts), else they boot the generic one. */
-export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[], log: (s: string) => void, signal?: AbortSignal, l2Kernel?: { readonly path: string; readonly description: string }): Promise<BuildResult> => {
+/** A built kernel to put into the image set. */
+export interface KernelFile {
+  readonly path: string;
+  readonly description: string;
+}
+/** `l2Kernels`: the lean kernels for the Linux and linux-rt guests (lean-kernel.ts); without one, those
+ * guests boot Debian's generic (or generic RT) kernel. */
+export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[], log: (s: string) => void, signal?: AbortSignal, l2Kernels: { readonly generic?: KernelFile | undefined; readonly rt?: KernelFile | undefined } = {}): Promise<BuildResult> => {
+  const l2Kernel = l2Kernels.generic;
+  const l2RtKernel = l2Kernels.rt;
   const root = join(paths.staging, 'root');
   let t = Date.now();
   await extractAll(paths.debs, debs, root, signal);
@@ -190,6 +200,10 @@ export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[
   }
   await copy(kernelRt, 'Image-rt');
   await add('Image-rt', 'Image-rt', `Linux ${KERNEL_ABI}-rt-arm64 (PREEMPT_RT), uncompressed arm64 Image`);
+  if (l2RtKernel) {
+    await copy(l2RtKernel.path, 'Image-l2-rt');
+    await add('Image-l2-rt', 'Image-l2-rt', l2RtKernel.description);
+  }
 
   // the bare-metal rtos (guest/rtos, docs/rtos.md): reproducible, ~25 KiB, booted by L1 for os: rtos guests
   const rtos = await buildRtosImage({ outDir: join(paths.staging, 'rtos'), log, ...(signal ? { signal } : {}) });
@@ -231,7 +245,7 @@ export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[
       { path: 'next/Image', kind: 'hostfile', source: img(l2Kernel ? 'Image-l2' : 'Image') },
       { path: 'next/l2.cpio', kind: 'hostfile', source: img('l2.cpio') },
       { path: 'next/rtos.Image', kind: 'hostfile', source: img('rtos.Image') },
-      ...(rt ? [{ path: 'next/Image-rt', kind: 'hostfile', source: img('Image-rt') } as const] : []),
+      ...(rt ? [{ path: 'next/Image-rt', kind: 'hostfile', source: img(l2RtKernel ? 'Image-l2-rt' : 'Image-rt') } as const] : []),
     ];
     await pack(`l1${sfx}`, l1, `L1 guest hypervisor initramfs: agent, arm64 QEMU + libraries, L2 kernel${rt ? 's (generic + PREEMPT_RT)' : ''} and initramfs`);
     const l0: CpioEntry[] = [

@@ -48,7 +48,7 @@ export const perCoreQemuSchema = z.discriminatedUnion('status', [
   notBuilt,
 ]);
 
-/** The L2 Linux guests' lean kernel (src/core/node/setup/lean-kernel.ts), or why it could not be built. */
+/** An L2 Linux guests' lean kernel (src/core/node/setup/lean-kernel.ts), or why it could not be built. */
 export const leanKernelSchema = z.discriminatedUnion('status', [
   z.strictObject({ status: z.literal('built'), ...builtFromSource, fragmentSha256: z.string(), compiler: z.string() }),
   notBuilt,
@@ -67,7 +67,10 @@ export const manifestSchema = z.strictObject({
   /** How the rtos image (artifact "rtos") was built: cross compiler and input recipe hash. */
   rtos: z.strictObject({ gcc: z.string(), version: z.string(), recipe: z.string() }).optional(),
   perCoreQemu: perCoreQemuSchema.optional(),
+  /** The Linux guests' lean kernel. */
   leanKernel: leanKernelSchema.optional(),
+  /** The linux-rt guests' lean kernel (the same configuration with PREEMPT_RT). */
+  leanKernelRt: leanKernelSchema.optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 export type DebEntry = z.infer<typeof debEntrySchema>;

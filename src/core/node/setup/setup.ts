@@ -7,8 +7,8 @@ import { aptUpdate, guestAptConfig, readOsRelease, systemArchive } from './apt.j
 import { buildArtifacts, DIRECT_PACKAGES, downloadDebs, KERNEL_ABI, recipeHash, recordDebs, resolvePackageSpecs, verifyArtifacts, verifyDebs } from './guest-image.js';
 import { ensureCrossCompiler } from './cross-compiler.js';
 import { ensureHostQemu, type HostQemu } from './host-qemu.js';
-import { readManifest, writeManifest, type LeanKernel, type Manifest, type PerCoreQemu } from './manifest.js';
-import { ensureLeanKernel, leanKernelKey, verifyLeanKernel } from './lean-kernel.js';
+import { readManifest, writeManifest, type Manifest, type PerCoreQemu } from './manifest.js';
+import { ensureLeanKernels, LEAN_VARIANTS, leanKernelKey, verifyLeanKernel, type LeanKernels, type LeanVariant } from './lean-kernel.js';
 import { ensurePerCoreQemu, perCoreKey, verifyPerCoreQemu } from './per-core-qemu.js';
 import { cachePaths, type CachePaths } from './paths.js';
 
@@ -41,6 +41,12 @@ export const inspectCache = async (paths: CachePaths): Promise<{ manifest?: Mani
   return { manifest, problems };
 };
 
+/** What works but is degraded because a lean kernel could not be built. */
+const leanWarnings = (k: LeanKernels): string[] => [
+  ...(k.generic?.status === 'unavailable' ? [`lean L2 kernel unavailable (Linux guests boot the generic kernel): ${k.generic.reason}`] : []),
+  ...(k.rt?.status === 'unavailable' ? [`lean L2 PREEMPT_RT kernel unavailable (linux-rt guests boot Debian's generic RT kernel): ${k.rt.reason}`] : []),
+];
+
 export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
   const started = Date.now();
   const paths = cachePaths(opts.cacheRoot);
@@ -65,14 +71,20 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
   }
   const state = await inspectCache(paths);
   const perCoreProblem = hostQemu ? await verifyPerCoreQemu(paths.emulator, state.manifest?.perCoreQemu, await perCoreKey(hostQemu)) : undefined;
-  const recordedLean = state.manifest?.leanKernel;
-  const leanProblem = await verifyLeanKernel(paths.kernels, recordedLean, await leanKernelKey());
+  const recordedLean: LeanKernels = { generic: state.manifest?.leanKernel, rt: state.manifest?.leanKernelRt };
+  const leanStale: { variant: LeanVariant; problem: string }[] = [];
+  for (const variant of LEAN_VARIANTS) {
+    const problem = await verifyLeanKernel(paths.kernels, recordedLean[variant], await leanKernelKey(variant), variant);
+    if (problem) leanStale.push({ variant, problem });
+  }
+  const leanProblems = leanStale.map((s) => s.problem);
+  const leanProblem = leanProblems.length > 0 ? leanProblems.join('; ') : undefined;
   const warnings: string[] = [];
-  if (recordedLean?.status === 'unavailable' && !leanProblem) warnings.push(`lean L2 kernel unavailable (Linux guests boot the generic kernel): ${recordedLean.reason}`);
+  if (!leanProblem) for (const w of leanWarnings(recordedLean)) warnings.push(w);
   const recordedPerCore = state.manifest?.perCoreQemu;
   if (recordedPerCore?.status === 'unavailable' && !perCoreProblem) warnings.push(`per-core-time emulator unavailable: ${recordedPerCore.reason}`);
   if (opts.check) {
-    problems.push(...state.problems, ...(perCoreProblem ? [perCoreProblem] : []), ...(leanProblem ? [leanProblem] : []));
+    problems.push(...state.problems, ...(perCoreProblem ? [perCoreProblem] : []), ...leanProblems);
     for (const p of problems) log(`problem: ${p}`);
     for (const w of warnings) log(`warning: ${w}`);
     if (problems.length === 0) log('everything is in place');
@@ -81,7 +93,7 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
   if (!hostQemu) throw new InfrastructureError('host emulator unavailable');
   // what this setup will build, and about how long (measured on a 2-core machine), before it starts
   const plan = [
-    ...(leanProblem || !recordedLean ? ["the L2 guests' kernel from Debian's source (~6 min)"] : []),
+    ...(leanStale.length > 0 ? [`the L2 guests' kernels (${leanStale.map((s) => (s.variant === 'rt' ? 'PREEMPT_RT' : 'generic')).join(' and ')}) from Debian's source (~${6 * leanStale.length} min)`] : []),
     ...(state.problems.length > 0 || !state.manifest ? ['the guest image set from Debian packages (~1–2 min)'] : []),
     ...(perCoreProblem ? ["nestbed's emulator from Debian's QEMU source (~7 min)"] : []),
   ];
@@ -97,23 +109,26 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
     } else warnings.push(`per-core-time emulator unavailable: ${r.reason}`);
     return r;
   };
-  // the lean L2 kernel first: it goes into l1.cpio, so a new one means new artifacts
-  let leanKernel: LeanKernel | undefined = recordedLean;
-  if (leanProblem || !recordedLean) {
-    log(`L2 guests' kernel: ${leanProblem ?? 'building'}`);
-    leanKernel = await ensureLeanKernel({ root: paths.kernels, aptGuest: paths.aptGuest, aptHost: paths.aptHost, log, ...(opts.signal ? { signal: opts.signal } : {}) }, recordedLean);
-    if (leanKernel.status === 'built') actions.push('built the lean L2 kernel');
-    else warnings.push(`lean L2 kernel unavailable (Linux guests boot the generic kernel): ${leanKernel.reason}`);
+  // the lean L2 kernels first: they go into l1.cpio / l1-rt.cpio, so a new one means new artifacts
+  let lean: LeanKernels = recordedLean;
+  if (leanProblem) {
+    log(`L2 guests' kernels: ${leanProblem}`);
+    lean = await ensureLeanKernels({ root: paths.kernels, aptGuest: paths.aptGuest, aptHost: paths.aptHost, log, ...(opts.signal ? { signal: opts.signal } : {}) }, recordedLean);
+    for (const v of LEAN_VARIANTS) if (lean[v]?.status === 'built' && lean[v] !== recordedLean[v]) actions.push(`built the lean L2 ${v === 'rt' ? 'PREEMPT_RT ' : ''}kernel`);
+    warnings.push(...leanWarnings(lean));
   }
-  const l2Recorded = state.manifest?.artifacts['Image-l2'];
-  const l2Stale = leanKernel?.status === 'built' ? l2Recorded?.sha256 !== leanKernel.sha256 : l2Recorded !== undefined;
-  if (l2Stale) state.problems.push('the L2 guests\' kernel changed; artifacts need a rebuild');
+  const leanRecords = { ...(lean.generic ? { leanKernel: lean.generic } : {}), ...(lean.rt ? { leanKernelRt: lean.rt } : {}) };
+  for (const [artifact, rec] of [['Image-l2', lean.generic], ['Image-l2-rt', lean.rt]] as const) {
+    const recorded = state.manifest?.artifacts[artifact];
+    const stale = rec?.status === 'built' ? recorded?.sha256 !== rec.sha256 : recorded !== undefined;
+    if (stale) state.problems.push(`the L2 guests' kernel ${artifact} changed; artifacts need a rebuild`);
+  }
   if (state.problems.length === 0 && state.manifest) {
     if (!perCoreProblem && !leanProblem) {
       log('guest image set and per-core-time emulator verified (SHA-256), nothing to do');
       return { ok: true, hostQemu, manifest: state.manifest, actions, problems, warnings, ms: Date.now() - started };
     }
-    const manifest: Manifest = { ...state.manifest, perCoreQemu: await perCore(), ...(leanKernel ? { leanKernel } : {}) };
+    const manifest: Manifest = { ...state.manifest, perCoreQemu: await perCore(), ...leanRecords };
     await writeManifest(paths.manifest, manifest);
     log(`manifest written: ${paths.manifest}`);
     return { ok: true, hostQemu, manifest, actions, problems, warnings, ms: Date.now() - started };
@@ -159,8 +174,10 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
   }
   // 2. artifacts
   const t = Date.now();
-  const l2Kernel = leanKernel?.status === 'built' ? { path: join(paths.kernels, leanKernel.file), description: `Linux ${leanKernel.source.version} for the L2 guests, allnoconfig + guest/kernel/l2-lean.fragment (${leanKernel.compiler})` } : undefined;
-  const { artifacts, rtos } = await buildArtifacts(paths, debs, log, opts.signal, l2Kernel);
+  const leanImage = (rec: LeanKernels['generic'], what: string): { path: string; description: string } | undefined =>
+    rec?.status === 'built' ? { path: join(paths.kernels, rec.file), description: `Linux ${rec.source.version} for the ${what}, allnoconfig + guest/kernel/l2-lean.fragment (${rec.compiler})` } : undefined;
+  const l2Kernels = { generic: leanImage(lean.generic, 'L2 Linux guests'), rt: leanImage(lean.rt, 'L2 linux-rt guests, PREEMPT_RT') };
+  const { artifacts, rtos } = await buildArtifacts(paths, debs, log, opts.signal, l2Kernels);
   actions.push('built the guest image set');
   const manifest: Manifest = {
     manifestVersion: 1,
@@ -173,7 +190,7 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
     artifacts,
     rtos,
     perCoreQemu: await perCore(),
-    ...(leanKernel ? { leanKernel } : {}),
+    ...leanRecords,
   };
   await writeManifest(paths.manifest, manifest);
   log(`manifest written: ${paths.manifest}`);
