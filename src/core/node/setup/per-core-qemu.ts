@@ -25,8 +25,11 @@ export const PER_CORE_PATCH = 'emulator/qemu-per-core-time.patch';
 /** The EL2 generic timers in the migration stream: without it a restored warm stack never runs
  * again (src/core/node/run/warm-stack.ts). */
 export const EL2_TIMER_PATCH = 'emulator/qemu-el2-timer-migration.patch';
+/** A guest-requested stop (the warm stack's pvpanic point) pauses every vCPU at that instruction:
+ * without it two snapshots of one stack differed. */
+export const STOP_PATCH = 'emulator/qemu-deterministic-stop.patch';
 /** Applied in this order. */
-export const EMULATOR_PATCHES = [PER_CORE_PATCH, EL2_TIMER_PATCH] as const;
+export const EMULATOR_PATCHES = [PER_CORE_PATCH, EL2_TIMER_PATCH, STOP_PATCH] as const;
 
 /**
  * Instructions per round (docs/emulation-notes.md "Per-core virtual time"): measured on the
