@@ -16,7 +16,8 @@ mount -t tmpfs tmp /tmp
 CMD=$(cat /proc/cmdline)
 . /nb-agent.sh
 LV=$(arg nb_lv 0)
-ev init "\"u0\":$U0"
+read KR </proc/sys/kernel/osrelease
+ev init "\"u0\":$U0,\"k\":\"$KR\""
 if [ "$LV" = 2 ]; then
   # vsock (orchestrated runs): the modules, then an echo server on every port a declared channel
   # reaches this guest on (vsock-probe accepts only L1, CID 2: the relay is the only way in)

@@ -178,6 +178,22 @@ describe('dating a guest VM start when L1\'s console lags', () => {
   });
 });
 
+describe('kernel releases', () => {
+  it("records the release each level's and guest's agent reports on init (older agents: none)", () => {
+    const c = new RunCollector(topo, false);
+    c.feed(demuxLine('@{"e":"init","u":3.2,"u0":3.1,"k":"7.3.4+deb13-arm64"}'), 1000);
+    c.feed(demuxLine('1|@{"e":"init","u":4.46,"u0":4.26,"k":"7.3.4+deb13-arm64"}'), 2000);
+    c.feed(demuxLine('1|2.0|@{"e":"init","u":2.1,"u0":2.0,"k":"7.3.4-lean"}'), 3000);
+    c.feed(demuxLine('1|2.1|@{"e":"init","u":2.1,"u0":2.0}'), 3000);
+    expect([c.l0.kernelRelease, c.l1.kernelRelease]).toEqual(['7.3.4+deb13-arm64', '7.3.4+deb13-arm64']);
+    expect(c.guests.map((g) => g.boot.kernelRelease)).toEqual(['7.3.4-lean', undefined]);
+    // not a release: the event does not parse (a guest cannot write arbitrary text into results)
+    const d = new RunCollector(topo, false);
+    d.feed(demuxLine('1|2.0|@{"e":"init","u":2.1,"u0":2.0,"k":"7.3 <b>"}'), 3000);
+    expect(d.guests[0]?.boot.kernelRelease).toBeUndefined();
+  });
+});
+
 describe("L1's cpu features", () => {
   it("takes the launcher's full list and computes its difference to L0's (the old difference form still reads)", () => {
     const c = new RunCollector(topo, false);

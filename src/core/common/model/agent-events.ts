@@ -33,6 +33,8 @@ export const initEventSchema = z.strictObject({
   u,
   /** Uptime when /init started: kernel start → init, s. */
   u0: seconds,
+  /** The kernel's release (/proc/sys/kernel/osrelease), e.g. 7.3.4-lean; absent in older agents. */
+  k: z.string().regex(/^[\w.+~-]{1,64}$/).optional(),
 });
 /** L0 and L1 after their evidence (with n), a Linux guest when its agent is up (with vs in
  * orchestrated runs). */

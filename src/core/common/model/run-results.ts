@@ -46,6 +46,8 @@ export const levelResultSchema = z.strictObject({
   initMs: ms.optional(),
   readyMs: ms.optional(),
   virtual: z.strictObject({ kernelToInitS: z.number().optional(), uptimeAtReadyS: z.number().optional() }),
+  /** The kernel release the level booted (its agent's init event). */
+  kernelRelease: z.string().optional(),
   kvmLog: z.array(z.string()),
   /** "VHE+NV2 mode initialized successfully" seen in this level's kernel log. */
   nv2: z.boolean(),
@@ -194,6 +196,9 @@ export const guestResultSchema = z.strictObject({
       /** L1 time from the VMM start to the ready marker, VMM start-up included (os: custom). */
       l1VmStartToReadyS: z.number().optional(),
     }),
+    /** The kernel release the guest booted (its agent's init event): 7.3.4-lean[-rt] for the lean
+     * kernels, 7.3.4+deb13-[rt-]arm64 for Debian's. */
+    kernelRelease: z.string().optional(),
   }),
   memory: z.strictObject({ totalKiB: kib, availableKiB: kib, usedKiB: kib }).optional(),
   vmmRssMaxKiB: kib.optional(),
@@ -350,6 +355,10 @@ export const launcherRecordSchema = z.strictObject({
 });
 export type LauncherRecord = z.infer<typeof launcherRecordSchema>;
 
+/** The L2 Linux guests' kernels: the lean ones setup built (default), or Debian's generic ones. */
+export const GUEST_KERNELS = ['lean', 'generic'] as const;
+export type GuestKernel = (typeof GUEST_KERNELS)[number];
+
 export const runResultsSchema = z.strictObject({
   resultsVersion: z.literal(RUN_RESULTS_VERSION),
   kind: z.literal('nestbed-run'),
@@ -390,6 +399,8 @@ export const runResultsSchema = z.strictObject({
      * with the payload). bootMs and saveMs are the host times of the boot that made the snapshot
      * (L0's and L1's boot figures in this file are that boot's, replayed); restoreMs is this run's
      * host time to load the snapshot; rebuilt: why a snapshot of the key was discarded. */
+    /** The Linux guests' kernels this run booted (absent: lean when setup built it). */
+    guestKernel: z.enum(GUEST_KERNELS).optional(),
     warmStack: z
       .strictObject({
         snapshot: z.enum(['restored', 'made', 'off']),

@@ -158,6 +158,7 @@ export class RunCollector {
       case 'init':
         lv.initMs = tMs;
         lv.virtual.kernelToInitS = ev.u0;
+        if (ev.k !== undefined) lv.kernelRelease = ev.k;
         if (L === 1) this.l1InitUptime = ev.u;
         this.note({ stage: `l${L}-init`, level: L, uptimeS: ev.u, message: `L${L} init (kernel→init ${s1(ev.u0)} s guest time)` });
         break;
@@ -344,6 +345,7 @@ export class RunCollector {
       case 'init': {
         g.boot.initMs = tMs;
         g.boot.virtual.kernelToInitS = ev.u0;
+        if (ev.k !== undefined) g.boot.kernelRelease = ev.k;
         this.initUptime.set(g.index, ev.u);
         if (!this.deterministic) g.boot.kernelStartMs = Math.max(0, tMs - ev.u0 * 1000);
         this.note({ stage: 'guest-init', level: 2, guest: g.name, uptimeS: ev.u, message: `${g.name}: init (kernel→init ${s1(ev.u0)} s guest time)` });
