@@ -18,13 +18,13 @@ import { lstat, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseAgentEvent } from '../../common/model/agent-events.js';
-import { formatPath } from '../../common/model/diagnostic.js';
 import { InputError } from '../../common/model/errors.js';
 import { profileSchema, type EcuProfile } from '../../common/model/profile.js';
 import { HARDWARE_TIME_BASE, type GuestResult, type RunResults, type RunTiming } from '../../common/model/run-results.js';
 import type { ValidTopology } from '../../common/model/topology.js';
 import { validateTopology } from '../../common/validate/validate-topology.js';
 import { bundleManifestSchema } from '../bundle/bundle-layout.js';
+import { parseJsonFile } from './parse-json.js';
 import { assembleResults, writeNewResults } from '../run/assemble-results.js';
 import { RunCollector } from '../run/collector.js';
 import { demuxLine, failureMarker, splitGluedLine, warningMarker } from '../run/demux.js';
@@ -114,21 +114,6 @@ const readText = async (dir: string, name: string, what: string): Promise<string
 const readOptional = async (dir: string, name: string): Promise<string | undefined> => ((await exists(join(dir, name))) ? readText(dir, name, name) : undefined);
 
 /** JSON text parsed with `schema`; any problem is an InputError naming the file and the field. */
-const parseJson = <S extends z.ZodType>(file: string, text: string, schema: S, what: string): z.infer<S> => {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${file}: not JSON (${(e as Error).message})`);
-  }
-  const r = schema.safeParse(json);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new InputError(`${file}: not ${what}: ${formatPath(i.path) || 'the document'}: ${i.message}`);
-  }
-  return r.data;
-};
-
 export const parseLauncherMeta = (file: string, text: string): LauncherMeta => {
   // another format version is refused by name, before its fields are judged
   let probe: unknown;
@@ -141,7 +126,7 @@ export const parseLauncherMeta = (file: string, text: string): LauncherMeta => {
   if (p && typeof p === 'object' && p.format === LAUNCHER_RESULTS_FORMAT && p.formatVersion !== LAUNCHER_RESULTS_VERSION) {
     throw new InputError(`${file}: launcher results format version ${JSON.stringify(p.formatVersion)} is not supported (this nestbed reads version ${LAUNCHER_RESULTS_VERSION})`);
   }
-  return parseJson(file, text, launcherMetaSchema, `a launcher results file (format "${LAUNCHER_RESULTS_FORMAT}", version ${LAUNCHER_RESULTS_VERSION})`);
+  return parseJsonFile(file, text, launcherMetaSchema, `a launcher results file (format "${LAUNCHER_RESULTS_FORMAT}", version ${LAUNCHER_RESULTS_VERSION})`);
 };
 
 export interface ReplayOptions {
@@ -301,7 +286,7 @@ const readLauncherInputs = async (dir: string, o: ReplayOptions): Promise<Launch
   const profiles = new Map(o.profiles);
   const profileText = await readOptional(dir, LAUNCHER_FILES.profile);
   if (profileText !== undefined) {
-    const p = parseJson(join(dir, LAUNCHER_FILES.profile), profileText, profileSchema, 'an ECU profile');
+    const p = parseJsonFile(join(dir, LAUNCHER_FILES.profile), profileText, profileSchema, 'an ECU profile');
     profiles.set(p.id, p);
   }
   const topologyFile = join(dir, LAUNCHER_FILES.topology);
@@ -309,7 +294,7 @@ const readLauncherInputs = async (dir: string, o: ReplayOptions): Promise<Launch
   const topology = validTopology(topologyFile, topologyText, profiles);
 
   const planFile = join(dir, LAUNCHER_FILES.plan);
-  const plan = parseJson(planFile, await readText(dir, LAUNCHER_FILES.plan, "the bundle's launch plan"), planSchema, 'a launch plan (launch/plan.json, version 1)');
+  const plan = parseJsonFile(planFile, await readText(dir, LAUNCHER_FILES.plan, "the bundle's launch plan"), planSchema, 'a launch plan (launch/plan.json, version 1)');
   const names = (xs: readonly { name: string }[]): string => xs.map((x) => x.name).join(', ');
   if (plan.topology !== topology.name) throw new InputError(`${planFile}: the plan is of topology "${plan.topology}", ${topologyFile} is "${topology.name}"`);
   if (names(plan.guests) !== names(topology.guests)) throw new InputError(`${planFile}: the plan's guests (${names(plan.guests)}) are not the topology's (${names(topology.guests)})`);
@@ -317,7 +302,7 @@ const readLauncherInputs = async (dir: string, o: ReplayOptions): Promise<Launch
   const manifestFile = join(dir, LAUNCHER_FILES.manifest);
   const manifestText = await readOptional(dir, LAUNCHER_FILES.manifest);
   if (manifestText === undefined) return { meta, topology, topologyText, plan, artifacts: {} };
-  const m = parseJson(manifestFile, manifestText, bundleManifestSchema, 'a bundle manifest of a supported version');
+  const m = parseJsonFile(manifestFile, manifestText, bundleManifestSchema, 'a bundle manifest of a supported version');
   const digest = createHash('sha256').update(manifestText).digest('hex');
   if (meta.bundle !== '' && digest !== meta.bundle) throw new InputError(`${manifestFile}: its SHA-256 is ${digest}, but ${LAUNCHER_FILES.meta} says the launcher ran bundle ${meta.bundle}`);
   const topologySha = createHash('sha256').update(topologyText).digest('hex');
