@@ -6,7 +6,7 @@
 // restore the warm stack's snapshots (its EL2 timers are in the migration stream): `snapshots`.
 import { join } from 'node:path';
 import type { HostQemu } from '../setup/host-qemu.js';
-import { sha256File, type Manifest } from '../setup/manifest.js';
+import { builtFileIntact, type Manifest } from '../setup/manifest.js';
 import { PER_CORE_QUANTUM, perCoreIcountArg } from '../setup/per-core-qemu.js';
 
 export interface EmulatorChoice {
@@ -33,7 +33,7 @@ export const chooseEmulator = async (timing: 'fast' | 'deterministic', stock: Ho
     ? 'the per-core-time emulator has not been built'
     : rec.status === 'unavailable'
       ? rec.reason
-      : (await sha256File(path!).catch(() => '')) !== rec.sha256
+      : !(await builtFileIntact(emulatorDir, rec))
         ? `${rec.file} is missing or does not match its SHA-256`
         : undefined;
   const noSnapshots = `the stock emulator cannot restore a snapshot of the stack (${why ?? ''}); run "nestbed setup" to build nestbed's`;

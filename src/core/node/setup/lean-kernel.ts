@@ -18,7 +18,7 @@ import { aptGet, aptUpdate, guestAptConfig, readOsRelease, systemArchive } from 
 import { findCrossCompiler } from '../rtos/build.js';
 import { parseDebFileName } from './guest-image.js';
 import { installHostPackages, isInstalled } from './host-packages.js';
-import { installBuilt, sha256File, type LeanKernel } from './manifest.js';
+import { builtFileIntact, installBuilt, sha256File, type LeanKernel } from './manifest.js';
 import { shippedFile } from './repo-files.js';
 
 export const LEAN_FRAGMENT = 'guest/kernel/l2-lean.fragment';
@@ -72,7 +72,7 @@ export const verifyLeanKernel = async (dir: string, rec: LeanKernel | undefined,
   if (!rec) return `${label} has not been built`;
   if (rec.key !== key) return `${label} is out of date (its configuration or the compiler changed)`;
   if (rec.status === 'unavailable') return undefined;
-  if ((await sha256File(join(dir, rec.file)).catch(() => '')) !== rec.sha256) return `${label} ${rec.file} is missing or does not match its SHA-256`;
+  if (!(await builtFileIntact(dir, rec))) return `${label} ${rec.file} is missing or does not match its SHA-256`;
   return undefined;
 };
 

@@ -89,6 +89,9 @@ export const installBuilt = async (from: string, root: string, key: string, name
   return { key, file, sha256: await sha256File(dest), size: (await stat(dest)).size };
 };
 
+/** A file setup built (its record: file relative to `dir`, SHA-256) is there and intact. */
+export const builtFileIntact = async (dir: string, rec: { readonly file: string; readonly sha256: string }): Promise<boolean> => (await sha256File(join(dir, rec.file)).catch(() => '')) === rec.sha256;
+
 export const sha256File = (path: string): Promise<string> =>
   new Promise((resolve, reject) => {
     const h = createHash('sha256');

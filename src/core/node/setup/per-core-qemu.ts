@@ -15,7 +15,7 @@ import { runTool, ToolError } from '../process/tool.js';
 import { aptUpdate, readOsRelease, systemArchive } from './apt.js';
 import { installHostPackages, isInstalled } from './host-packages.js';
 import type { HostQemu } from './host-qemu.js';
-import { installBuilt, sha256File, type PerCoreQemu } from './manifest.js';
+import { builtFileIntact, installBuilt, type PerCoreQemu } from './manifest.js';
 import { shippedFile } from './repo-files.js';
 import { fetchSourceFile, findSourceEntry, origTarball, sourceAptConfig } from './source-package.js';
 
@@ -75,7 +75,7 @@ export const verifyPerCoreQemu = async (dir: string, rec: PerCoreQemu | undefine
   if (!rec) return 'the per-core-time emulator has not been built';
   if (rec.key !== key) return 'the per-core-time emulator is out of date (host emulator or patch changed)';
   if (rec.status === 'unavailable') return undefined;
-  if ((await sha256File(join(dir, rec.file)).catch(() => '')) !== rec.sha256) return `the per-core-time emulator ${rec.file} is missing or does not match its SHA-256`;
+  if (!(await builtFileIntact(dir, rec))) return `the per-core-time emulator ${rec.file} is missing or does not match its SHA-256`;
   return undefined;
 };
 
