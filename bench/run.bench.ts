@@ -8,13 +8,12 @@
 // run.sh (the reference stack of the speed study, not part of nestbed; its images built beforehand),
 // run BENCH_RUNS times at its best settings before the topologies, as the baseline to compare with
 // (two L2 guests, no agent, no measurement: its "all L2 up" is the host time its second guest
-// printed its first line). BENCH_GENERIC_RUNS (default 1): warm runs with --guest-kernel generic
-// (Debian's kernels for the Linux guests), the baseline the lean kernels are measured against.
+// printed its first line).
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { GuestKernel, RunResults } from '../src/core/common/model/run-results.js';
+import type { RunResults } from '../src/core/common/model/run-results.js';
 import { validateTopology } from '../src/core/common/validate/validate-topology.js';
 import { loadProfiles } from '../src/core/node/profiles.js';
 import { runTopology } from '../src/core/node/run/runner.js';
@@ -24,7 +23,6 @@ import { median } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? RUNS);
-const GENERIC_RUNS = Number(process.env.BENCH_GENERIC_RUNS ?? 1);
 const TOPOLOGIES = (process.env.BENCH_TOPOLOGIES ?? 'examples/two-linux.yaml:15,examples/zonal-controller.yaml:30').split(',');
 const f = (ms: number | undefined): string => (ms === undefined || Number.isNaN(ms) ? '     –' : (ms / 1000).toFixed(1).padStart(6));
 
@@ -60,12 +58,12 @@ for (const spec of TOPOLOGIES) {
   const v = validateTopology(text, { profiles });
   if (!v.valid) throw new Error(`${file} is not valid: ${v.diagnostics.map((d) => d.message).join('; ')}`);
   console.log(`\n${file} (${v.valid.guests.length} guests, timing ${v.valid.host.timing}, target all-ready ≤ ${target} s from a warm stack)`);
-  const once = async (i: number, warm: boolean, guestKernel?: GuestKernel): Promise<RunResults> => {
-    const { results } = await runTopology({ topology: v.valid!, outDir: join(tmpdir(), `nestbed-bench-${v.valid!.name}-${Date.now()}`), cacheRoot: cache, holdS: 0, warm, ...(guestKernel ? { guestKernel } : {}) });
+  const once = async (i: number, warm: boolean): Promise<RunResults> => {
+    const { results } = await runTopology({ topology: v.valid!, outDir: join(tmpdir(), `nestbed-bench-${v.valid!.name}-${Date.now()}`), cacheRoot: cache, holdS: 0, warm });
     const g = results.guests.map((x) => `${x.name} ${f(x.boot.readyMs)}`).join('  ');
     const w = results.host.warmStack;
     const ws = w?.snapshot === 'off' ? 'cold' : `${w?.snapshot ?? '?'}${w?.restoreMs !== undefined ? ` (restore ${f(w.restoreMs)} s${w.saveMs !== undefined && w.snapshot === 'made' ? `, boot ${f(w.bootMs)} s, save ${f(w.saveMs)} s` : ''})` : ''}`;
-    console.log(`  ${warm ? 'warm' : 'cold'}${guestKernel ? ` ${guestKernel}-kernel` : ''} run ${i + 1}: ${results.status}  ${ws}  L0 init ${f(results.l0.initMs)}  L1 init ${f(results.l1.initMs)}  ${g}  all-ready ${f(results.allReadyMs)}  total ${f(results.wallMs)}  host RSS ${Math.round(results.host.qemuRssMaxKiB / 1024)} MiB  load ${results.host.loadAvgAtStart[0]}${results.failure ? `  (${results.failure.message})` : ''}`);
+    console.log(`  ${warm ? 'warm' : 'cold'} run ${i + 1}: ${results.status}  ${ws}  L0 init ${f(results.l0.initMs)}  L1 init ${f(results.l1.initMs)}  ${g}  all-ready ${f(results.allReadyMs)}  total ${f(results.wallMs)}  host RSS ${Math.round(results.host.qemuRssMaxKiB / 1024)} MiB  load ${results.host.loadAvgAtStart[0]}${results.failure ? `  (${results.failure.message})` : ''}`);
     return results;
   };
   const cold: RunResults[] = [];
@@ -81,8 +79,6 @@ for (const spec of TOPOLOGIES) {
     }
     warmRuns.push(r);
   }
-  const generic: RunResults[] = [];
-  if (v.valid.guests.some((g) => g.os === 'linux' || g.os === 'linux-rt')) for (let i = 0; i < GENERIC_RUNS; i++) generic.push(await once(i, true, 'generic'));
   const coldOk = cold.filter((r) => r.status === 'ok');
   const coldReady = coldOk.length ? median(coldOk.map((r) => r.allReadyMs).filter((x): x is number => x !== undefined)) : NaN;
   const all = warmRuns;
@@ -98,14 +94,6 @@ for (const spec of TOPOLOGIES) {
   const allReady = med((r) => r.allReadyMs);
   if (protoMedian !== undefined) console.log(`    vs the prototype (median ${f(protoMedian)} s): warm ${(allReady / protoMedian).toFixed(2)}×, cold ${(coldReady / protoMedian).toFixed(2)}×`);
   console.log(`    ALL READY ${f(allReady)} s warm (target ${target} s: ${allReady / 1000 <= Number(target) ? 'met' : 'NOT met'}) vs ${f(coldReady)} s cold (median of ${coldOk.length}): ratio ${(allReady / coldReady).toFixed(2)}   restore ${f(med((r) => r.host.warmStack?.restoreMs))} s   total ${f(med((r) => r.wallMs))}   host QEMU RSS ${Math.round(med((r) => r.host.qemuRssMaxKiB) / 1024)} MiB   L1 VMM RSS in L0 ${Math.round(med((r) => r.l0.vmmRssMaxKiB[0]) / 1024)} MiB`);
-  const genericOk = generic.filter((r) => r.status === 'ok');
-  if (genericOk.length > 0) {
-    const gm = (pick: (r: RunResults) => number | undefined): number => median(genericOk.map(pick).filter((x): x is number => x !== undefined));
-    const per = v.valid.guests
-      .map((g, i) => (g.os === 'linux' || g.os === 'linux-rt' ? `${g.name} ready ${f(gm((r) => r.guests[i]?.boot.readyMs))} s vs ${f(med((r) => r.guests[i]?.boot.readyMs))} s lean (kernel→init guest time ${(gm((r) => r.guests[i]?.boot.virtual.kernelToInitS) || 0).toFixed(2)} vs ${(med((r) => r.guests[i]?.boot.virtual.kernelToInitS) || 0).toFixed(2)} s)` : undefined))
-      .filter((x) => x !== undefined);
-    console.log(`    generic kernels (median of ${genericOk.length}): all-ready ${f(gm((r) => r.allReadyMs))} s vs ${f(allReady)} s lean; ${per.join('; ')}`);
-  }
   for (const [i, g] of v.valid.guests.entries()) {
     if (g.os !== 'rtos') continue;
     const rows = ok.map((r) => r.guests[i]?.rtos).filter((x) => x !== undefined);

@@ -5,7 +5,6 @@ import { TIMING_MODES } from '../../core/common/model/topology.js';
 import { formatCheckHtml } from '../../core/common/report/check-html.js';
 import { formatCheckJunit, formatCheckSarif, formatCheckText, summaryText } from '../../core/common/report/check-formats.js';
 import { loadProfiles } from '../../core/node/profiles.js';
-import { GUEST_KERNELS, type GuestKernel } from '../../core/common/model/run-results.js';
 import { commonOptions, type CommandSpec } from '../command.js';
 import { emit, formatOption, outputFileOption, profileOption } from '../output.js';
 import { unknownProfile } from './profiles.js';
@@ -27,7 +26,6 @@ export const checkCommand: CommandSpec = {
     out: { type: 'string', description: 'Run directory (default: runs/<name>-<time>); report.html is written there too.', valueName: 'dir' },
     strict: { type: 'boolean', description: 'Count inconclusive verdicts (the emulated platform\'s floor above a budget) as failures.' },
     cold: { type: 'boolean', description: 'Boot L0 and L1 for this run instead of restoring the warm stack (a snapshot of them booted, made by the first run of the same stack shape and kept in the cache); makes no snapshot.' },
-    'guest-kernel': { type: 'string', choices: [...GUEST_KERNELS], description: "The Linux guests' kernels: lean (default: configured for the job, built by setup) or generic (Debian's, carried in the run's payload; for comparison).", valueName: 'kind' },
     'no-isolation': { type: 'boolean', description: 'Skip the isolation probes (channel probes, idle vs stress, out-of-RAM read, a QM guest panicked mid-run).' },
     ...commonOptions,
   },
@@ -49,7 +47,6 @@ export const checkCommand: CommandSpec = {
         ...(options['out'] !== undefined ? { outDir: options['out'] as string } : {}),
         ...(options['no-isolation'] ? { isolation: false } : {}),
         ...(options.cold === true ? { warm: false } : {}),
-        ...(options['guest-kernel'] ? { guestKernel: options['guest-kernel'] as GuestKernel } : {}),
         ...(profile !== undefined ? { profile } : {}),
         strict: options['strict'] === true,
       },

@@ -3,7 +3,6 @@
 import { JOBS_PER_WINDOW, MAX_PHASE_S, MIN_PHASE_S } from '../../core/common/analysis/phases.js';
 import { ExitCode } from '../../core/common/model/exit-code.js';
 import { TIMING_MODES } from '../../core/common/model/topology.js';
-import { GUEST_KERNELS, type GuestKernel } from '../../core/common/model/run-results.js';
 import { commonOptions, type CommandSpec } from '../command.js';
 import { runInSession, shownDir, timeoutSeconds } from '../run-support.js';
 
@@ -20,7 +19,6 @@ export const runCommand: CommandSpec = {
     format: { type: 'string', choices: ['text', 'json'], description: 'stdout: the run directory (text) or results.json (json).', valueName: 'fmt' },
     isolation: { type: 'boolean', description: `Isolation probes once every guest is ready: channel probes, then the QM guests idle and under their declared stress, each window long enough for ${JOBS_PER_WINDOW} safety jobs (${MIN_PHASE_S}–${MAX_PHASE_S} s) (the safety guest's latency in both, results.json isolation.interference).` },
     cold: { type: 'boolean', description: 'Boot L0 and L1 for this run instead of restoring the warm stack (a snapshot of them booted, made by the first run of the same stack shape and kept in the cache); makes no snapshot.' },
-    'guest-kernel': { type: 'string', choices: [...GUEST_KERNELS], description: "The Linux guests' kernels: lean (default: configured for the job, built by setup) or generic (Debian's, carried in the run's payload; for comparison).", valueName: 'kind' },
     'inject-panic': { type: 'string', description: 'Test hook: panic this Linux guest mid-run (after every guest is ready and the phases); the run goes on and records what the others did (results.json isolation.fault).', valueName: 'guest' },
   },
   run: async ({ positionals, options }, io) => {
@@ -36,7 +34,6 @@ export const runCommand: CommandSpec = {
         ...(options.timing ? { timing: options.timing as 'fast' | 'deterministic' } : {}),
         ...(options.isolation === true ? { isolation: true } : {}),
         ...(options.cold === true ? { warm: false } : {}),
-        ...(options['guest-kernel'] ? { guestKernel: options['guest-kernel'] as GuestKernel } : {}),
         ...(typeof options['inject-panic'] === 'string' ? { injectPanic: options['inject-panic'] } : {}),
       },
       { quiet, verbose: options.verbose === true },

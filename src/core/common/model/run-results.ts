@@ -355,10 +355,6 @@ export const launcherRecordSchema = z.strictObject({
 });
 export type LauncherRecord = z.infer<typeof launcherRecordSchema>;
 
-/** The L2 Linux guests' kernels: the lean ones setup built (default), or Debian's generic ones. */
-export const GUEST_KERNELS = ['lean', 'generic'] as const;
-export type GuestKernel = (typeof GUEST_KERNELS)[number];
-
 export const runResultsSchema = z.strictObject({
   resultsVersion: z.literal(RUN_RESULTS_VERSION),
   kind: z.literal('nestbed-run'),
@@ -399,8 +395,6 @@ export const runResultsSchema = z.strictObject({
      * with the payload). bootMs and saveMs are the host times of the boot that made the snapshot
      * (L0's and L1's boot figures in this file are that boot's, replayed); restoreMs is this run's
      * host time to load the snapshot; rebuilt: why a snapshot of the key was discarded. */
-    /** The Linux guests' kernels this run booted (absent: lean when setup built it). */
-    guestKernel: z.enum(GUEST_KERNELS).optional(),
     warmStack: z
       .strictObject({
         snapshot: z.enum(['restored', 'made', 'off']),

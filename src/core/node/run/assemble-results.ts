@@ -7,7 +7,7 @@ import { link, lstat, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EcuProfile } from '../../common/model/profile.js';
 import type { RunState } from '../../common/model/run-events.js';
-import { HARDWARE_TIME_BASE, RUN_RESULTS_VERSION, type GuestKernel, type LauncherRecord, type RunResults, type RunTiming } from '../../common/model/run-results.js';
+import { HARDWARE_TIME_BASE, RUN_RESULTS_VERSION, type LauncherRecord, type RunResults, type RunTiming } from '../../common/model/run-results.js';
 import type { ValidTopology } from '../../common/model/topology.js';
 import type { CustomImageRecord } from '../custom-image.js';
 import type { Manifest } from '../setup/manifest.js';
@@ -25,14 +25,11 @@ export const runStatus = (failure: RunResults['failure']): RunStatus => (failure
 
 /** The manifest artifacts a run booted (file and SHA-256), then each os: custom guest's kernel and
  * initrd as packed. `used` are the artifacts checked before the run (Image, l0 or l0-rt). */
-export const artifactRecords = (manifest: Manifest, used: readonly string[], rt: boolean, t: ValidTopology, customImages: readonly CustomImageRecord[], guestKernel: GuestKernel = 'lean'): RunResults['artifacts'] => {
+export const artifactRecords = (manifest: Manifest, used: readonly string[], rt: boolean, t: ValidTopology, customImages: readonly CustomImageRecord[]): RunResults['artifacts'] => {
   const artifacts: RunResults['artifacts'] = {};
-  // Image-l2[-rt]: the lean kernels of the Linux (linux-rt) guests, when setup built them (inside
-  // l1[-rt].cpio); with --guest-kernel generic the run's payload carried Debian's Image[-rt] instead
-  const generic = guestKernel === 'generic';
-  const kernel = generic ? 'Image' : 'Image-l2';
-  const rtKernel = !generic && manifest.artifacts['Image-l2-rt'] ? 'Image-l2-rt' : 'Image-rt';
-  for (const name of [...used, rt ? 'l1-rt' : 'l1', 'l2', kernel, ...(rt ? [rtKernel] : []), ...(t.guests.some((g) => g.os === 'rtos') ? ['rtos'] : [])]) {
+  // Image-l2[-rt]: the lean kernels of the Linux (linux-rt) guests, when setup built them (inside l1[-rt].cpio)
+  const rtKernel = manifest.artifacts['Image-l2-rt'] ? 'Image-l2-rt' : 'Image-rt';
+  for (const name of [...used, rt ? 'l1-rt' : 'l1', 'l2', 'Image-l2', ...(rt ? [rtKernel] : []), ...(t.guests.some((g) => g.os === 'rtos') ? ['rtos'] : [])]) {
     const a = manifest.artifacts[name];
     if (a) artifacts[name] = { file: a.file, sha256: a.sha256 };
   }
@@ -69,8 +66,6 @@ export interface ResultsInput {
   readonly launcher?: LauncherRecord | undefined;
   /** The warm stack's use (results.json host.warmStack). */
   readonly warmStack?: RunResults['host']['warmStack'];
-  /** --guest-kernel generic (results.json host.guestKernel). */
-  readonly guestKernel?: GuestKernel;
 }
 
 export const assembleResults = (i: ResultsInput): RunResults => {
@@ -105,7 +100,6 @@ export const assembleResults = (i: ResultsInput): RunResults => {
       loadAvgAtStart: i.host.loadAvgAtStart,
       loadAvgAtEnd: i.host.loadAvgAtEnd,
       hostCpus: i.host.hostCpus,
-      ...(i.guestKernel ? { guestKernel: i.guestKernel } : {}),
       ...(i.warmStack ? { warmStack: i.warmStack } : {}),
     },
     // L0 is the host emulator, started at 0 — unless a launcher ran without one

@@ -11,7 +11,7 @@ import { writeCpio } from '../image/cpio.js';
 import { shippedFile } from '../setup/repo-files.js';
 
 /** Payload file names (relative to the payload root). */
-export const PAYLOAD = { launcher: 'launch.sh', library: 'lib.sh', words: 'words', hostEntry: 'run-on-host.sh', kernels: 'k' } as const;
+export const PAYLOAD = { launcher: 'launch.sh', library: 'lib.sh', words: 'words', hostEntry: 'run-on-host.sh' } as const;
 
 export interface PayloadFile {
   readonly path: string;
@@ -29,17 +29,14 @@ export const launcherFiles = (): PayloadFile[] => [
   { path: PAYLOAD.hostEntry, data: readFileSync(shippedFile('guest/run-on-host.sh')), mode: 0o755 },
 ];
 
-/** A run's payload: the launcher files, the words, the custom guests' entries (customImageEntries),
- * and kernels that replace the image set's for the Linux guests (k/Image, k/Image-rt: the launcher
- * boots them when present). */
-export const runPayload = (words: readonly string[], custom: readonly CpioEntry[], kernels: readonly PayloadFile[] = []): PayloadFile[] => [
+/** A run's payload: the launcher files, the words, the custom guests' entries (customImageEntries). */
+export const runPayload = (words: readonly string[], custom: readonly CpioEntry[]): PayloadFile[] => [
   ...launcherFiles(),
   { path: PAYLOAD.words, data: Buffer.from(wordsFileText(words), 'utf8'), mode: 0o644 },
   ...custom.map((e): PayloadFile => {
     if (e.kind !== 'file') throw new Error(`payload: ${e.path} is not a file`);
     return { path: e.path, data: e.data, mode: 0o644 };
   }),
-  ...kernels,
 ];
 
 /** Writes the payload archive (one newc archive, padded to whole 512-byte sectors: L1 reads it as a disk). */

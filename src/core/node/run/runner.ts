@@ -14,14 +14,13 @@
 //   watchdog.ts          the per-stage time bounds and --timeout
 //   host-sampler.ts      the emulator's RSS and the host's load
 //   assemble-results.ts  results.json
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfrastructureError, InputError } from '../../common/model/errors.js';
 import type { EcuProfile } from '../../common/model/profile.js';
 import type { RunEvent } from '../../common/model/run-events.js';
-import type { GuestKernel, RunResults } from '../../common/model/run-results.js';
+import type { RunResults } from '../../common/model/run-results.js';
 import { AGENT_OS, type ValidTopology } from '../../common/model/topology.js';
 import { customImageEntries, type CustomImageRecord } from '../custom-image.js';
 import type { ProcessExit } from '../process/supervised.js';
@@ -81,10 +80,6 @@ export interface RunOptions {
   /** Restore the warm stack (a snapshot of the booted L0 + L1, made by the first run of its key:
    * warm-stack.ts); false boots L0 and L1 with the payload from the start and makes no snapshot. */
   readonly warm?: boolean;
-  /** The Linux guests' kernels: 'lean' (default; setup's lean builds, inside L1's image set) or
-   * 'generic' (Debian's, delivered in the run's payload: the comparison the lean ones are measured
-   * against). */
-  readonly guestKernel?: GuestKernel;
 }
 
 /** A bundle's payload, once its words are known to be what this run plans (the collector reads the
@@ -96,24 +91,6 @@ const checkedBundlePayload = (files: readonly PayloadFile[], planned: readonly s
     throw new InputError(`the bundle's payload/${PAYLOAD.words} differs from what this nestbed plans for its topology (made by another nestbed version or changed): export the bundle again`);
   }
   for (const f of [PAYLOAD.launcher, PAYLOAD.library]) if (!files.some((x) => x.path === f)) throw new InputError(`the bundle's payload has no ${f}`);
-  return files;
-};
-
-/** With --guest-kernel generic: Debian's kernels for the run's Linux guests, as payload files
- * (PAYLOAD.kernels; L1's launcher boots them instead of its image set's lean ones), checked against
- * their SHA-256 in the manifest. */
-const genericKernelFiles = async (k: GuestKernel | undefined, t: ValidTopology, manifest: Manifest, images: string): Promise<PayloadFile[]> => {
-  if (k !== 'generic') return [];
-  const files: PayloadFile[] = [];
-  for (const [os, artifact] of [['linux', 'Image'], ['linux-rt', 'Image-rt']] as const) {
-    if (!t.guests.some((g) => g.os === os)) continue;
-    const a = manifest.artifacts[artifact];
-    const data = a ? await readFile(join(images, a.file)).catch(() => undefined) : undefined;
-    if (!a || !data || createHash('sha256').update(data).digest('hex') !== a.sha256) {
-      throw new InfrastructureError(`guest artifact ${artifact} is missing or does not match its SHA-256`, 'run "nestbed setup" to rebuild the image set');
-    }
-    files.push({ path: `${PAYLOAD.kernels}/${artifact}`, data, mode: 0o644 });
-  }
   return files;
 };
 
@@ -199,7 +176,7 @@ export const runTopology = async (o: RunOptions): Promise<RunOutcome> => {
       ...(o.testHooks?.leakUndeclared ? { channelHooks: { leakUndeclared: true } } : {}),
     });
 
-    const payload = o.bundle ? checkedBundlePayload(o.bundle.payload, plan.launcherWords) : runPayload(plan.launcherWords, custom.entries, await genericKernelFiles(o.guestKernel, t, manifest, paths.images));
+    const payload = o.bundle ? checkedBundlePayload(o.bundle.payload, plan.launcherWords) : runPayload(plan.launcherWords, custom.entries);
     writePayloadArchive(payload, payloadArchive);
     await mkdir(o.outDir, { recursive: true });
     return await runStack(o, { t, timing, deterministic, paths, emulator, manifest, rt, used, plan, phases, orch, phaseS, rtosRunMs, runDir: o.outDir, customImages, scratch: payloadTmp, payloadArchive, images: { kernel: [join(paths.images, imageA.file), imageA.sha256], initrd: [join(paths.images, l0a.file), l0a.sha256] } });
@@ -324,7 +301,7 @@ const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
     emulator,
     plan,
     phases,
-    artifacts: artifactRecords(manifest, used, rt, t, customImages, o.guestKernel),
+    artifacts: artifactRecords(manifest, used, rt, t, customImages),
     customImages,
     collector,
     finalState: lifecycle.state,
@@ -335,7 +312,6 @@ const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
     endMs: now(),
     host: sampler.figures(),
     warmStack: driver.record,
-    ...(o.guestKernel ? { guestKernel: o.guestKernel } : {}),
   });
   await writeResults(runDir, results);
   await logs.close();

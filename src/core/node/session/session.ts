@@ -10,7 +10,7 @@ import { judgeRun } from '../../common/checks/judge.js';
 import type { CheckReport } from '../../common/model/check-report.js';
 import { InfrastructureError, InputError } from '../../common/model/errors.js';
 import { ExitCode } from '../../common/model/exit-code.js';
-import type { GuestKernel, RunResults } from '../../common/model/run-results.js';
+import type { RunResults } from '../../common/model/run-results.js';
 import type { RunMode, RunOutcomeKind, SessionEvent } from '../../common/model/session-events.js';
 import type { ValidTopology } from '../../common/model/topology.js';
 import { formatCheckHtml } from '../../common/report/check-html.js';
@@ -41,8 +41,6 @@ export interface RunRequest {
   readonly injectPanic?: string;
   /** false: boot L0 and L1 instead of restoring the warm stack (runner.ts RunOptions.warm). */
   readonly warm?: boolean;
-  /** The Linux guests' kernels (runner.ts RunOptions.guestKernel). */
-  readonly guestKernel?: GuestKernel;
   /** check: inconclusive verdicts fail. */
   readonly strict?: boolean;
   /** An ECU profile id overriding the topology's (the caller checked that it exists). */
@@ -272,7 +270,6 @@ export class Session {
       ...(isolation ? { isolation } : {}),
       ...(bundle ? { bundle } : {}),
       ...(req.warm === false ? { warm: false } : {}),
-      ...(req.guestKernel ? { guestKernel: req.guestKernel } : {}),
       signal: r.abort.signal,
       onEvent: (e) => this.emit(r, e),
     });
