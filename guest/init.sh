@@ -121,14 +121,20 @@ SI=$(arg nb_si 3)
 # A run without snapshot (--cold) finds the archive at once and writes the disk before L1 starts.
 PDISK=/tmp/payload.img
 FD=/sys/firmware/qemu_fw_cfg/by_name/opt/nestbed/payload
-# the archive from fw_cfg onto L1's disk (0: there was one)
+# the archive from fw_cfg onto L1's disk (0: there was one): by fw_cfg DMA (nb-fwcfg), else through
+# the driver's sysfs file, whose reads are byte-wise and start over at every 4 KiB (quadratic: only
+# for archives of a few KiB)
 fwcopy() {
-  K=/lib/nb/$(uname -r); insmod $K/qemu_fw_cfg.ko 2>/dev/null; s=0; [ -r $FD/size ] && read s <$FD/size
-  if [ "${s:-0}" -gt 512 ] && dd if=$FD/raw of=$PDISK bs=4096 seek=1 conv=notrunc 2>/dev/null \
-    && [ "$(dd if=$PDISK bs=4096 skip=1 count=1 2>/dev/null | head -c 6)" = 070701 ]; then
+  s=0; for R in /proc/device-tree/fw-cfg@*/reg; do :; done
+  if ! s=$(nb-fwcfg "$R" opt/nestbed/payload $PDISK 4096 2>/dev/null); then
+    s=0; K=/lib/nb/$(uname -r); insmod $K/qemu_fw_cfg.ko 2>/dev/null; [ -r $FD/size ] && read s <$FD/size
+    [ "${s:-0}" -gt 512 ] && dd if=$FD/raw of=$PDISK bs=4096 seek=1 conv=notrunc 2>/dev/null || s=0
+    rmmod qemu_fw_cfg 2>/dev/null
+  fi
+  if [ "${s:-0}" -gt 512 ] && [ "$(dd if=$PDISK bs=4096 skip=1 count=1 2>/dev/null | head -c 6)" = 070701 ]; then
     printf 'NBPL1 %d\n' "$s" | dd of=$PDISK conv=notrunc 2>/dev/null; ev cdisk "\"ok\":1,\"n\":$s"; return 0
   fi
-  rmmod qemu_fw_cfg 2>/dev/null; return 1
+  return 1
 }
 if [ "$LV" = 0 ]; then
   dd if=/dev/zero of=$PDISK bs=1048576 seek=1024 count=0 2>/dev/null

@@ -166,9 +166,6 @@ while [ $i -lt "$N" ]; do
   PA=; [ "$(arg nb_panic -1)" = $i ] && PA=nb_panic=1
   K=$IMG/Image; INI="-initrd $IMG/l2.cpio"; APP="console=ttyAMA0 $BK nb_lv=2 nb_id=$i nb_cy=$7,$8 nb_st=$9,${10} nb_hold=$(arg nb_hold 0) $PA nb_pf=$F"
   [ "$4" = r ] && [ -e $IMG/Image-rt ] && K=$IMG/Image-rt
-  # kernels in the payload (--guest-kernel generic: Debian's) replace the image set's
-  [ "$4" = l ] && [ -e "$D/k/Image" ] && K=$D/k/Image
-  [ "$4" = r ] && [ -e "$D/k/Image-rt" ] && K=$D/k/Image-rt
   # os: rtos -- the bare-metal rtos image (docs/rtos.md), no initramfs; its words come as nb_r<i>, '+' for blanks
   ML=; if [ "$4" = o ]; then K=$IMG/rtos.Image; INI=; APP="console=ttyAMA0 $(arg "nb_r$i" | tr + ' ')"; ML="-overcommit mem-lock=on-fault"; fi
   # os: custom -- the user's kernel, initrd and command line, verbatim (one argv word, never evaluated)

@@ -142,8 +142,9 @@ channels:
   - { from: gw, to: safety, kind: vsock, port: 5002 }
 `;
 
-/** One os: custom guest; the test puts the kernel file (my-ecu.Image) next to it. The command line
- * is the rtos's own (docs/rtos.md): a long run, so L1 has to stop it after the hold time. */
+/** One os: custom guest; the test puts the kernel file (my-ecu.Image) and an initrd of megabytes
+ * (my-ecu.initrd, which the rtos ignores) next to it. The command line is the rtos's own
+ * (docs/rtos.md): a long run, so L1 has to stop it after the hold time. */
 export const CUSTOM_GUEST = `
 apiVersion: nestbed/v1
 kind: Topology
@@ -160,6 +161,7 @@ guests:
     memoryMiB: 64
     image:
       kernel: my-ecu.Image
+      initrd: my-ecu.initrd
       cmdline: "console=ttyAMA0 nb_tasks=ctl:10000:200::50 nb_runms=600000 nb_hbms=500"
       readyLine: '"e":"ready"'
 `;

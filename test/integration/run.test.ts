@@ -182,6 +182,11 @@ describe.sequential('nestbed run (real nested stack)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'nestbed-it-custom-'));
     const kernel = await readFile(join(CACHE, 'images', 'rtos.Image'));
     await writeFile(join(dir, 'my-ecu.Image'), kernel);
+    // 8 MiB: the run's payload (L0 copies it from fw_cfg) is then megabytes, as with a real guest's
+    // kernel; the fw_cfg driver's byte-wise reads took longer than any run for that (nb-fwcfg: DMA)
+    const initrd = Buffer.alloc(8 << 20);
+    for (let i = 0; i < initrd.length; i += 4096) initrd.writeUInt32LE(i, i);
+    await writeFile(join(dir, 'my-ecu.initrd'), initrd);
     const text = CUSTOM_GUEST;
     const { profiles } = await loadProfiles();
     const v = validateTopology(text, { profiles, files: imageFileInspector(dir) });
@@ -196,6 +201,7 @@ describe.sequential('nestbed run (real nested stack)', () => {
     expect(g.customImage).toMatchObject({ kernel: { path: 'my-ecu.Image', bytes: kernel.length, sha256: sha, format: 'arm64-image' }, readyLine: '"e":"ready"', exit: { stoppedByHypervisor: true } });
     expect(g.customImage?.cmdline).toMatch(/^console=ttyAMA0 nb_tasks=/);
     expect(results.artifacts['custom:ecu:kernel']?.sha256).toBe(sha);
+    expect(results.artifacts['custom:ecu:initrd']?.sha256).toBe(createHash('sha256').update(initrd).digest('hex'));
     // ready from L1's view of its console; nothing it printed was taken as an agent event
     expect(g.boot.readyMs).toBeGreaterThan(0);
     expect(g.boot.virtual.l1VmStartToReadyS).toBeGreaterThan(0);

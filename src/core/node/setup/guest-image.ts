@@ -222,7 +222,8 @@ export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[
   const l0Mods = await modEntries(`${KERNEL_ABI}-arm64`, L0_PAYLOAD_MODULES);
   const probeEntry: CpioEntry = { path: 'usr/bin/vsock-probe', kind: 'hostfile', source: tools['vsock-probe'], mode: 0o755 };
   const schedEntry: CpioEntry = { path: 'usr/bin/nb-sched', kind: 'hostfile', source: tools['nb-sched'], mode: 0o755 };
-  log(`guest tools: vsock-probe, nb-sched + ${l2Mods.length} guest / ${l1Mods.length} L1 / ${l0Mods.length} L0 kernel modules`);
+  const fwcfgEntry: CpioEntry = { path: 'usr/bin/nb-fwcfg', kind: 'hostfile', source: tools['nb-fwcfg'], mode: 0o755 };
+  log(`guest tools: vsock-probe, nb-sched, nb-fwcfg + ${l2Mods.length} guest / ${l1Mods.length} L1 / ${l0Mods.length} L0 kernel modules`);
 
   const b = await base(root);
   const cyc = await withLibs(root, { 'usr/bin/cyclictest': join(root, 'usr/bin/cyclictest') });
@@ -251,6 +252,7 @@ export const buildArtifacts = async (paths: CachePaths, debs: readonly DebEntry[
     const l0: CpioEntry[] = [
       ...b,
       ...vmm,
+      fwcfgEntry,
       ...l0Mods,
       { path: 'next/Image', kind: 'hostfile', source: img('Image') },
       { path: 'next/l1.cpio', kind: 'hostfile', source: img(`l1${sfx}.cpio`) },

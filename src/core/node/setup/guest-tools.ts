@@ -1,6 +1,7 @@
 // The project's own small guest programs (guest/tools) and the kernel modules the channel path needs.
 //   vsock-probe   AF_VSOCK echo server / client / L1 relay / control (busybox has no AF_VSOCK)
 //   nb-sched      L1: SCHED_DEADLINE / SCHED_FIFO on a guest's vCPU threads, and the policy read back
+//   nb-fwcfg      L0: the run's payload from fw_cfg by DMA (the driver's reads are byte-wise, quadratic)
 //                 (busybox chrt has no SCHED_DEADLINE)
 //   Both are freestanding (raw system calls, no libc: guest/tools/nb-rt.h), so Debian's
 //   gcc-aarch64-linux-gnu alone builds them, statically; reproducible flags like the rtos
@@ -55,7 +56,7 @@ const MODULE_DIRS: Readonly<Record<string, string>> = {
   virtio_blk: 'kernel/drivers/block',
 };
 
-export const GUEST_TOOLS = ['vsock-probe', 'nb-sched'] as const;
+export const GUEST_TOOLS = ['vsock-probe', 'nb-sched', 'nb-fwcfg'] as const;
 export type GuestTool = (typeof GUEST_TOOLS)[number];
 const TOOL_SOURCES = ['nb-rt.h', ...GUEST_TOOLS.map((t) => `${t}.c`)];
 
