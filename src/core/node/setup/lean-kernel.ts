@@ -27,7 +27,13 @@ export const KERNEL_SOURCE_PACKAGE = 'linux-source-7.3';
 export const KERNEL_BUILD_PACKAGES = ['bc', 'bison', 'flex', 'libelf-dev', 'libssl-dev', 'cpio', 'kmod'] as const;
 
 export type LeanVariant = 'generic' | 'rt';
-export const LEAN_VARIANTS: readonly LeanVariant[] = ['generic', 'rt'];
+/** The variants setup builds and the image set uses. The PREEMPT_RT variant builds and boots (its
+ * guests reach ready sooner: the realistic example's all-ready 30.0 s warm instead of ~32 s), but with
+ * it in the `adas` guest the safety rtos of the realistic example saw a deterministic 6.6–8.1 ms
+ * stall (7–13 deadline misses), seconds after the Linux guests' VMMs had exited, against 1.06 ms with
+ * Debian's RT kernel in the same build (docs/emulation-notes.md): not understood yet, so linux-rt
+ * guests keep Debian's RT kernel until it is. */
+export const LEAN_VARIANTS: readonly LeanVariant[] = ['generic'];
 
 interface VariantSpec {
   readonly recipe: string;
@@ -191,11 +197,11 @@ export type LeanKernels = Partial<Record<LeanVariant, LeanKernel>>;
 /** Builds (or keeps) the lean L2 kernels, downloading and unpacking the source once for every variant
  * that needs a build. A failed build is `unavailable` with its reason (those guests keep Debian's
  * generic kernel); an abort still throws. */
-export const ensureLeanKernels = async (c: KernelContext, recorded: LeanKernels): Promise<Record<LeanVariant, LeanKernel>> => {
+export const ensureLeanKernels = async (c: KernelContext, recorded: LeanKernels, variants: readonly LeanVariant[] = LEAN_VARIANTS): Promise<LeanKernels> => {
   await mkdir(c.root, { recursive: true });
   const result: LeanKernels = {};
   const todo: { variant: LeanVariant; key: string }[] = [];
-  for (const variant of LEAN_VARIANTS) {
+  for (const variant of variants) {
     const key = await leanKernelKey(variant);
     const rec = recorded[variant];
     if (rec && (await verifyLeanKernel(c.root, rec, key, variant)) === undefined) result[variant] = rec;
@@ -229,5 +235,5 @@ export const ensureLeanKernels = async (c: KernelContext, recorded: LeanKernels)
       await rm(work, { recursive: true, force: true });
     }
   }
-  return { generic: result.generic as LeanKernel, rt: result.rt as LeanKernel };
+  return result;
 };

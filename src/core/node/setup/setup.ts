@@ -71,7 +71,7 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
   }
   const state = await inspectCache(paths);
   const perCoreProblem = hostQemu ? await verifyPerCoreQemu(paths.emulator, state.manifest?.perCoreQemu, await perCoreKey(hostQemu)) : undefined;
-  const recordedLean: LeanKernels = { generic: state.manifest?.leanKernel, rt: state.manifest?.leanKernelRt };
+  const recordedLean: LeanKernels = { generic: state.manifest?.leanKernel, ...(LEAN_VARIANTS.includes('rt') ? { rt: state.manifest?.leanKernelRt } : {}) };
   const leanStale: { variant: LeanVariant; problem: string }[] = [];
   for (const variant of LEAN_VARIANTS) {
     const problem = await verifyLeanKernel(paths.kernels, recordedLean[variant], await leanKernelKey(variant), variant);
@@ -128,7 +128,10 @@ export const runSetup = async (opts: SetupOptions): Promise<SetupReport> => {
       log('guest image set and per-core-time emulator verified (SHA-256), nothing to do');
       return { ok: true, hostQemu, manifest: state.manifest, actions, problems, warnings, ms: Date.now() - started };
     }
-    const manifest: Manifest = { ...state.manifest, perCoreQemu: await perCore(), ...leanRecords };
+    // a lean-kernel record of a variant setup no longer builds is dropped (leanRecords has the others)
+    const recorded: Manifest = { ...state.manifest };
+    delete recorded.leanKernelRt;
+    const manifest: Manifest = { ...recorded, perCoreQemu: await perCore(), ...leanRecords };
     await writeManifest(paths.manifest, manifest);
     log(`manifest written: ${paths.manifest}`);
     return { ok: true, hostQemu, manifest, actions, problems, warnings, ms: Date.now() - started };
