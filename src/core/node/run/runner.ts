@@ -243,7 +243,7 @@ const runStack = async (o: RunOptions, p: Prepared): Promise<RunOutcome> => {
   const hostArgv = driver.payloadArgv;
   await writeFile(
     join(runDir, 'command-line.json'),
-    `${JSON.stringify({ argv: StackDriver.effective(hostArgv), qemuArgv: hostArgv, kernelCmdline: plan.cmdline, launcherWords: plan.launcherWords, note: `L1's launcher (the payload's launch.sh) builds the guests' command lines from launcherWords; they are echoed in the console logs.${warm ? " Warm stack: this emulator restores the snapshot of the booted L0 + L1 (made, when there was none, by the same argv with a placeholder payload and without -incoming/-S; each emulator also gets a QMP socket)." : ''}` }, null, 2)}\n`,
+    `${JSON.stringify({ argv: StackDriver.effective(hostArgv), qemuArgv: hostArgv, kernelCmdline: plan.cmdline, launcherWords: plan.launcherWords, note: `L1's launcher (the payload's launch.sh) builds the guests' command lines from launcherWords; they are echoed in the console logs.${warm ? " Warm stack: this emulator restores the snapshot of the booted L0 + L1 (made, when there was none, by the same argv with a placeholder payload and -S instead of -incoming defer -S, continued over QMP; each emulator also gets a QMP socket)." : ''}` }, null, 2)}\n`,
   );
   await copyFile(paths.manifest, join(runDir, 'manifest.json'));
   if (o.topologyText !== undefined) await writeFile(join(runDir, 'topology.yaml'), o.topologyText);

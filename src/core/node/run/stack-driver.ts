@@ -131,7 +131,9 @@ export class StackDriver {
     const q = this.qmpArgs('boot');
     const transcript: TranscriptLine[] = [];
     const t0 = this.d.now();
-    const proc = this.start('L0 emulator (booting the warm stack)', [...argv, ...q.args], (s, l) => {
+    // started stopped (-S): the QMP handshake is over before the guest's first instruction, and the
+    // boot then runs without a single QMP command until it pauses itself
+    const proc = this.start('L0 emulator (booting the warm stack)', [...argv, ...q.args, '-S'], (s, l) => {
       transcript.push({ s, l, ms: this.d.now() - t0 });
       this.d.onLine(s, l);
     });
@@ -140,6 +142,7 @@ export class StackDriver {
     let qmp: QmpClient | undefined;
     try {
       qmp = await QmpClient.connect(q.sock, QMP_CONNECT_MS, () => proc.state === 'starting' || proc.state === 'running');
+      await qmp.execute('cont');
       // the snapshot moment is the boot's own (guest/init.sh snappoint): L0 marks it once L1 waits,
       // and the emulator pauses at that instruction (-action panic=pause)
       const paused = await this.untilPaused(qmp, proc);
@@ -173,8 +176,10 @@ export class StackDriver {
     }
   }
 
-  /** Polls the emulator's run state until the guest paused it at the snapshot point (true), or the
-   * emulator exited or the run ended (false). */
+  /** Waits until the guest paused the emulator at the snapshot point (true), or the emulator exited
+   * or the run ended (false). Waits for QEMU's GUEST_PANICKED event rather than polling: every QMP
+   * command wakes the emulator's main loop, and a deterministic boot should see nothing of the host
+   * (the boot started after the handshake, so the event cannot come before it). */
   private async untilPaused(qmp: QmpClient, proc: SupervisedProcess): Promise<boolean> {
     let exited = false;
     void proc.exited.then(() => {
@@ -182,9 +187,16 @@ export class StackDriver {
     });
     for (;;) {
       if (exited || this.d.over()) return false;
-      const st = (await qmp.execute('query-status').catch(() => undefined)) as { status?: string } | undefined;
-      if (st?.status === 'guest-panicked') return true;
-      await new Promise((r) => setTimeout(r, 200));
+      const ev = await qmp.waitEvent((e) => e.event === 'GUEST_PANICKED', 1000, 'the snapshot point').catch((e: unknown) => (e instanceof InfrastructureError && /^timeout/.test(e.message) ? undefined : null));
+      if (ev === null) return false;
+      if (ev) break;
+    }
+    // the event comes from the vCPU as it requests the pause; the main loop completes it
+    for (;;) {
+      const now = (await qmp.execute('query-status').catch(() => undefined)) as { status?: string } | undefined;
+      if (now?.status === 'guest-panicked') return true;
+      if (exited || this.d.over() || !now) return false;
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 
